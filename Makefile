@@ -1,0 +1,83 @@
+# rocketce-power: the two commands that matter are `make demo` and `make test`.
+# Every target calls `setup` first, so a fresh clone needs nothing else.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := $(CURDIR)/.venv
+PY          := $(VENV)/bin/python
+COLLECTION  := collections/ansible_collections/rocketce/power
+LAB_STATE   ?= /var/tmp/rocketce-lab
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
+export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
+export ROCKETCE_LAB_STATE := $(LAB_STATE)
+export PYTHONDONTWRITEBYTECODE := 1
+
+# Molecule scenarios run one after another (2 cores); `lab` first (cheapest), `default` (site.yml) last.
+MOLECULE_ORDER := lab hmc lpar ids fraud default
+MOLECULE_SCENARIOS ?= $(foreach s,$(MOLECULE_ORDER),$(if $(wildcard molecule/$(s)/molecule.yml),$(s)))
+
+# Python packages of this repo installed editable into the venv (each has its own pyproject.toml).
+LOCAL_PACKAGES := $(wildcard lab/hmcsim/pyproject.toml apps/ids/pyproject.toml apps/fraud/pyproject.toml)
+
+.PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-status \
+        models collection-build clean
+
+help:
+	@echo "make demo   - set up everything, bring the lab up, run site.yml on it, print a summary"
+	@echo "make test   - set up everything and run every test (lint, unit, sanity, molecule)"
+	@echo "make lab-up | lab-down | lab-status - the lab (HMC simulator + systemd lab hosts)"
+
+## ---------------------------------------------------------------- setup
+setup: system-packages venv
+
+system-packages:
+	@lab/setup/system-packages.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: lab/requirements/controller.txt lab/requirements/constraints.txt $(LOCAL_PACKAGES)
+	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -r lab/requirements/controller.txt -c lab/requirements/constraints.txt
+	$(if $(LOCAL_PACKAGES),$(PY) -m pip install -q -c lab/requirements/constraints.txt $(foreach p,$(LOCAL_PACKAGES),-e $(dir $(p))))
+	@touch $@
+
+## ---------------------------------------------------------------- tests
+lint: setup
+	ruff check .
+	yamllint -s .
+	ansible-lint --offline --profile production
+
+unit: setup
+	pytest -q -p no:cacheprovider --import-mode=importlib $(wildcard tests/unit $(COLLECTION)/tests/unit lab/hmcsim/tests apps/*/tests)
+
+sanity: setup
+	lab/setup/sanity.sh $(COLLECTION)
+
+molecule: setup
+	@for s in $(MOLECULE_SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s $$s || exit 1; done
+
+test: setup lint unit sanity molecule
+	@echo "make test: all stages passed (lint, unit, sanity, molecule: $(MOLECULE_SCENARIOS))"
+
+## ---------------------------------------------------------------- lab and demo
+lab-up: setup
+	$(PY) lab/labctl.py up
+
+lab-down: setup
+	$(PY) lab/labctl.py down
+
+lab-status: setup
+	$(PY) lab/labctl.py status
+
+demo: setup lab-up
+	lab/demo.sh
+
+collection-build: setup
+	cd $(COLLECTION) && ansible-galaxy collection build --force --output-path $(CURDIR)/build
+
+clean: lab-down
+	rm -rf build .pytest_cache

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the lab and the tests need, only when one is missing (idempotent, fast when done).
+set -euo pipefail
+PACKAGES=(systemd-container debootstrap socat zstd tinyproxy openssh-client numactl iproute2 bc curl)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing system packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# tinyproxy is started by the lab on its own port; the distribution's service is not used.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+fi
