@@ -52,7 +52,7 @@ lint: setup
 	ansible-lint --offline --profile production
 
 unit: setup
-	pytest -q -p no:cacheprovider --import-mode=importlib $(wildcard tests/unit $(COLLECTION)/tests/unit lab/hmcsim/tests apps/*/tests)
+	pytest -q -p no:cacheprovider --import-mode=importlib $(wildcard tests/unit tests/integration $(COLLECTION)/tests/unit lab/hmcsim/tests apps/*/tests)
 
 sanity: setup
 	lab/setup/sanity.sh $(COLLECTION)

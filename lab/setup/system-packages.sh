@@ -15,4 +15,8 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # tinyproxy is started by the lab on its own port; the distribution's service is not used.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+elif [ -x /etc/init.d/tinyproxy ]; then
+  # Without systemd as PID 1 the package's postinst starts it through its init script.
+  $SUDO /etc/init.d/tinyproxy stop >/dev/null 2>&1 || true
+  $SUDO update-rc.d tinyproxy disable >/dev/null 2>&1 || true
 fi

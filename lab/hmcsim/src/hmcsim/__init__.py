@@ -1,0 +1,1 @@
+"""HMC simulator: an SSH server that speaks the IBM HMC command line (rocketce-power lab)."""
