@@ -4,6 +4,20 @@
 # keeps its pinned versions.
 set -euo pipefail
 collection_dir=${1:?collection directory}
+here=$(cd "$(dirname "$0")" && pwd)
+
+# ansible-test bootstraps pip in its venvs with a get-pip script from ci-files.testing.ansible.com, which is not
+# reachable from a machine that only reaches the package registries. Cache an equivalent script (installs pip
+# from the pip wheel on PyPI) where ansible-test looks first.
+pip_bootstrap_version=24.2
+cache=~/.ansible/test/cache
+if [ ! -f "$cache/get_pip_${pip_bootstrap_version//./_}.py" ]; then
+  mkdir -p "$cache"
+  python -m pip download -q --no-deps -d "$cache" "pip==$pip_bootstrap_version"
+  sed "s/pip-24.2-py3-none-any.whl/pip-$pip_bootstrap_version-py3-none-any.whl/" "$here/get_pip_offline.py" \
+    > "$cache/get_pip_${pip_bootstrap_version//./_}.py"
+fi
+
 cd "$collection_dir"
 tests=(validate-modules compile import pep8 pylint yamllint shebang action-plugin-docs ansible-doc
        empty-init line-endings no-assert no-get-exception no-illegal-filenames no-smart-quotes

@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: rocketce-power engineers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: hmc_system_info
+short_description: Managed systems of an HMC, with resources, power mode and LPAR sizing advice
+version_added: 0.1.0
+description:
+  - Lists the managed systems of an HMC (C(lssyscfg -r sys)) with type-model, serial number, state and
+    capabilities, and for each operating system its processors and memory (C(lshwres --level sys)) and power
+    mode (C(lspwrmgmt)).
+  - Adds the sizing advice of the RocketCE guide for a NUMA-local AI LPAR - as many dedicated cores as one
+    processor chip has - by type-model. E1080 (9080-HEX) 12 or 15 per SCM (derived from the installed cores),
+    E1050 (9043-MRX), S1024 (9105-42A) and L1024 (9786-42H) 12, S1022 (9105-22A) and L1022 (9786-22H) 10,
+    S1022s (9105-22B) 8.
+author:
+  - rocketce-power engineers (@rocketce-power)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - rocketce.power.hmc
+  - rocketce.power.hmc.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  systems:
+    description:
+      - Names of the managed systems to report. All managed systems when empty.
+      - A name the HMC does not manage fails the task with the names it does manage.
+    type: list
+    elements: str
+    default: []
+  resources:
+    description:
+      - Also read processors, memory and power mode of each system in state C(Operating) (three HMC commands
+        per system). With V(false) only the C(lssyscfg) listing is read.
+    type: bool
+    default: true
+seealso:
+  - module: rocketce.power.hmc_lpar_procs
+  - module: rocketce.power.hmc_power_mode
+"""
+
+EXAMPLES = r"""
+- name: Read all managed systems with sizing advice
+  rocketce.power.hmc_system_info:
+    hmc_host: hmc1.example.com
+    hmc_user: hscroot
+    hmc_key_file: ~/.ssh/hmc_ed25519
+    hmc_known_hosts: inventories/prod/hmc_known_hosts
+  register: hmc_systems
+
+- name: Show the recommended dedicated cores per system
+  ansible.builtin.debug:
+    msg: "{{ item.name }} ({{ item.sizing.model }}): {{ item.sizing.recommended_dedicated_cores }} cores"
+  loop: "{{ hmc_systems.systems }}"
+  loop_control:
+    label: "{{ item.name }}"
+
+- name: One system, identity only (connection options from module_defaults)
+  rocketce.power.hmc_system_info:
+    systems: [p10-s1024-lab]
+    resources: false
+"""
+
+RETURN = r"""
+systems:
+  description: One entry per managed system, in HMC order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Managed system name.
+      type: str
+      sample: p10-s1024-lab
+    type_model:
+      description: Machine type and model.
+      type: str
+      sample: 9105-42A
+    serial_num:
+      description: Serial number.
+      type: str
+      sample: 7812345
+    mtms:
+      description: The C(tttt-mmm*sssssss) form HMC commands accept instead of the name.
+      type: str
+      sample: 9105-42A*7812345
+    state:
+      description: Managed system state (C(Operating), C(Standby), C(Power Off), C(No Connection)...).
+      type: str
+      sample: Operating
+    dpo_capable:
+      description: Whether the system supports Dynamic Platform Optimization.
+      type: bool
+    capabilities:
+      description: Names of the C(*_capable) attributes that are C(1), without the suffix.
+      type: list
+      elements: str
+      sample: [dynamic_platform_optimization, active_lpar_mobility]
+    processors:
+      description: Processing units (installed, configurable, available...). Null unless read.
+      type: dict
+      sample: {installed: 48.0, configurable: 48.0, available: 12.0}
+    memory:
+      description: Memory in MB (installed_mb, configurable_mb, available_mb...). Null unless read.
+      type: dict
+      sample: {installed_mb: 1048576, available_mb: 262144}
+    power_mode:
+      description:
+        - Current power saver mode and the supported ones. Null unless read.
+        - When the system's power management cannot be read, C(current) is null and C(error) says why.
+      type: dict
+      sample: {current: max_perf, supported: [static, power_saving, max_perf]}
+    sizing:
+      description:
+        - Sizing advice for a NUMA-local dedicated LPAR. C(recommended_dedicated_cores) is null for unknown
+          type-models; C(basis) says how the number was derived.
+      type: dict
+      sample:
+        type_model: 9105-42A
+        model: S1024
+        module: DCM
+        cores_per_chip_options: [12]
+        recommended_dedicated_cores: 12
+        basis: 24-core DCM = 2 chips of 12 cores
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
+    HmcCommandError,
+    HmcError,
+    HmcNotFoundError,
+    hmc_argument_spec,
+    hmc_client_from_module,
+    hmc_failure,
+)
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError, validate_names
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
+    list_systems,
+    power_mode,
+    sizing_advice,
+    system_memory,
+    system_processors,
+    system_summary,
+)
+
+
+def read_systems(client, names, resources):
+    rows = list_systems(client)
+    if names:
+        known = [row.get("name") for row in rows]
+        missing = [name for name in names if name not in known]
+        if missing:
+            raise HmcNotFoundError("managed system(s) %s not managed by this HMC (it manages: %s)"
+                                   % (", ".join(repr(n) for n in missing), ", ".join(sorted(known)) or "none"))
+        rows = [row for row in rows if row.get("name") in names]
+    systems = []
+    for row in rows:
+        system = system_summary(row)
+        system.update(processors=None, memory=None, power_mode=None)
+        if resources and system["state"] == "Operating":
+            system["processors"] = system_processors(client, system["name"])
+            system["memory"] = system_memory(client, system["name"])
+            try:
+                system["power_mode"] = power_mode(client, system["name"])
+            except (HmcCommandError, HmcOutputError) as exc:
+                # Power management is optional hardware/firmware support: report it, keep the rest.
+                system["power_mode"] = {"current": None, "supported": [], "error": str(exc)}
+        installed = (system["processors"] or {}).get("installed")
+        system["sizing"] = sizing_advice(system["type_model"], installed)
+        systems.append(system)
+    return systems
+
+
+def main():
+    argument_spec = hmc_argument_spec()
+    argument_spec.update(
+        systems=dict(type="list", elements="str", default=[]),
+        resources=dict(type="bool", default=True),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        names = validate_names(module.params["systems"], "managed system")
+        with hmc_client_from_module(module) as client:
+            systems = read_systems(client, names, module.params["resources"])
+    except (HmcError, HmcNameError, HmcOutputError) as exc:
+        module.fail_json(**hmc_failure(exc))
+    module.exit_json(changed=False, systems=systems)
+
+
+if __name__ == "__main__":
+    main()
