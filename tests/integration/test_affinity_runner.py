@@ -110,7 +110,8 @@ def test_affinity_playbook_optimizes_once_and_is_idempotent(simulator, tmp_path)
     first_commands = audit_commands(sim)[before:]
     starts = [c for c in first_commands if c["argv"][0] == "optmem" and "start" in c["argv"]]
     assert len(starts) == 1, json.dumps(starts)
-    optimized = [r for r in module_results(first, "hmc_memopt") if r.get("lpars")]
+    # hmc_memopt runs as an async job (one per managed system); its result arrives through async_status.
+    optimized = [r for r in module_results(first, "async_status") if r.get("finished") and r.get("lpars")]
     target = next(lp for r in optimized for lp in r["lpars"] if lp["name"] == "ai-lpar01")
     assert target["after"] > target["before"], target
 

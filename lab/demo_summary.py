@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Prints the end of `make demo`: what site.yml did on the lab, read from what it wrote and logged."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+def recap(log: Path) -> dict[str, dict[str, int]]:
+    hosts = {}
+    for line in ANSI.sub("", log.read_text(encoding="utf-8", errors="replace")).splitlines():
+        match = RECAP.match(line)
+        if match:
+            host, ok, changed, unreachable, failed = match.groups()
+            hosts[host] = {"ok": int(ok), "changed": int(changed), "unreachable": int(unreachable),
+                           "failed": int(failed)}
+    return hosts
+
+
+def metric(value) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "-"
+
+
+def ids_metrics(path: Path) -> list[str]:
+    if not path.exists():
+        return ["  (no metrics.json)"]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    lines = []
+    for test_file, detectors in data.items():
+        if not isinstance(detectors, dict) or test_file == "validation":
+            continue
+        for name, values in detectors.items():
+            if isinstance(values, dict) and "accuracy" in values:
+                lines.append(f"  {test_file:<14} {name:<12} accuracy {metric(values.get('accuracy'))}  "
+                             f"F1 {metric(values.get('f1'))}  ROC-AUC {metric(values.get('roc_auc'))}")
+    return lines or [f"  see {path}"]
+
+
+def fraud_metrics(path: Path) -> list[str]:
+    if not path.exists():
+        return ["  (no metrics.json)"]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    test = data.get("test") or {}
+    lines = []
+    for name, values in test.items():
+        if isinstance(values, dict) and "pr_auc" in values:
+            lines.append(f"  test period  {name:<10} PR-AUC {metric(values.get('pr_auc'))}  "
+                         f"ROC-AUC {metric(values.get('roc_auc'))}  F1 {metric(values.get('f1'))}")
+    seed = (data.get("seed_baseline") or {}).get("test", {}).get("pr_auc")
+    if seed is not None:
+        lines.append(f"  seed-style pipeline on the same split: PR-AUC {metric(seed)}")
+    return lines or [f"  see {path}"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--summary", type=Path, required=True)
+    parser.add_argument("--log", type=Path, required=True)
+    parser.add_argument("--models", type=Path, required=True)
+    args = parser.parse_args()
+
+    summary = json.loads(args.summary.read_text(encoding="utf-8")) if args.summary.exists() else {}
+    out = ["", "rocketce-power demo on the lab"]
+    out.append("\nAffinity (HMC simulator):")
+    for system in summary.get("affinity", []):
+        dpo = system.get("dpo") or {}
+        started = f"DPO {dpo.get('opt_id')} {dpo.get('status')}" if system.get("dpo_started") else "no DPO"
+        out.append(f"  {system['system']}: {started} ({system.get('reason')})")
+        for lpar in system.get("lpars", []):
+            out.append(f"    {lpar['name']:<12} before {lpar.get('before')}  predicted {lpar.get('predicted')}  "
+                       f"after {lpar.get('after')}")
+    out.append("\nLPARs (lab hosts):")
+    for lpar in summary.get("lpars", []):
+        out.append(f"  {lpar['lpar']:<12} affinity {lpar.get('affinity_score')}  SMT {lpar.get('smt') or '?'}  "
+                   f"NUMA CPU nodes {lpar.get('numa_cpu_nodes')} {lpar.get('numa_node_ids')}")
+        attack, normal = lpar.get("ids_attack_verdict") or {}, lpar.get("ids_normal_verdict") or {}
+        out.append(f"    IDS   known attack -> attack={attack.get('attack')}  known normal -> attack="
+                   f"{normal.get('attack')}  (model {lpar.get('ids_model_version')})")
+        burst = lpar.get("fraud_burst") or {}
+        if burst:
+            out.append(f"    fraud burst replay -> {burst.get('alerts', '?')} alerts on {burst.get('frauds', '?')} fraud "
+                       f"rows, first alert at row {burst.get('first_alert_row', '?')}")
+        for name, url in sorted((lpar.get("urls") or {}).items()):
+            out.append(f"    {name:<10} {url}")
+    out.append("\nModels:")
+    out.append(" intrusion detection (NSL-KDD):")
+    out += ids_metrics(args.models / "ids" / "metrics.json")
+    out.append(" card fraud (TabFormer schema, chronological split):")
+    out += fraud_metrics(args.models / "fraud" / "metrics.json")
+    hosts = recap(args.log)
+    changed = sum(h["changed"] for h in hosts.values())
+    failed = sum(h["failed"] + h["unreachable"] for h in hosts.values())
+    out.append(f"\nsite.yml: {len(hosts)} hosts, changed={changed}, failed={failed}"
+               + ("  (a rerun changes nothing)" if changed == 0 and failed == 0 else ""))
+    print("\n".join(out))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
