@@ -46,12 +46,13 @@ def fraud_metrics(path: Path) -> list[str]:
     if not path.exists():
         return ["  (no metrics.json)"]
     data = json.loads(path.read_text(encoding="utf-8"))
-    test = data.get("test") or {}
     lines = []
-    for name, values in test.items():
-        if isinstance(values, dict) and "pr_auc" in values:
-            lines.append(f"  test period  {name:<10} PR-AUC {metric(values.get('pr_auc'))}  "
-                         f"ROC-AUC {metric(values.get('roc_auc'))}  F1 {metric(values.get('f1'))}")
+    for name, key in (("ensemble", "test"), ("xgboost", "test"), ("lstm", "test_windows")):
+        test = (data.get(name) or {}).get(key) or {}
+        best = (test.get("at_threshold") or {}).get("best_f1") or {}
+        if "pr_auc" in test:
+            lines.append(f"  test period  {name:<10} PR-AUC {metric(test.get('pr_auc'))}  "
+                         f"ROC-AUC {metric(test.get('roc_auc'))}  F1 {metric(best.get('f1'))}")
     seed = (data.get("seed_baseline") or {}).get("test", {}).get("pr_auc")
     if seed is not None:
         lines.append(f"  seed-style pipeline on the same split: PR-AUC {metric(seed)}")
@@ -73,8 +74,9 @@ def main() -> int:
         started = f"DPO {dpo.get('opt_id')} {dpo.get('status')}" if system.get("dpo_started") else "no DPO"
         out.append(f"  {system['system']}: {started} ({system.get('reason')})")
         for lpar in system.get("lpars", []):
+            after = lpar.get("after") if lpar.get("after") is not None else lpar.get("before")
             out.append(f"    {lpar['name']:<12} before {lpar.get('before')}  predicted {lpar.get('predicted')}  "
-                       f"after {lpar.get('after')}")
+                       f"after {after}")
     out.append("\nLPARs (lab hosts):")
     for lpar in summary.get("lpars", []):
         out.append(f"  {lpar['lpar']:<12} affinity {lpar.get('affinity_score')}  SMT {lpar.get('smt') or '?'}  "
