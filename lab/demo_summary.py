@@ -86,8 +86,8 @@ def main() -> int:
                    f"{normal.get('attack')}  (model {lpar.get('ids_model_version')})")
         burst = lpar.get("fraud_burst") or {}
         if burst:
-            out.append(f"    fraud burst replay -> {burst.get('alerts', '?')} alerts on {burst.get('frauds', '?')} fraud "
-                       f"rows, first alert at row {burst.get('first_alert_row', '?')}")
+            out.append(f"    fraud burst replay (real TabFormer rows) -> {burst.get('fraud_alerts', '?')} of "
+                       f"{burst.get('frauds', '?')} fraud rows flagged, {burst.get('alerts', '?')} alerts in all")
         for name, url in sorted((lpar.get("urls") or {}).items()):
             out.append(f"    {name:<10} {url}")
     out.append("\nModels:")

@@ -37,8 +37,9 @@ class HmcSim:
         self.dir = with_state(spec.state_dir, state)
         self.password_file = with_state(spec.password_file, state)
         self.known_hosts = with_state(spec.known_hosts, state)
-        self.pidfile = state / "services" / "hmcsim.pid"
-        self.log = state / "services" / "hmcsim.log"
+        # One pid file per simulator (by name), so labs of other configs (molecule scenarios) keep theirs.
+        self.pidfile = state / "services" / f"hmcsim-{spec.name}.pid"
+        self.log = state / "services" / f"hmcsim-{spec.name}.log"
 
     def pid(self) -> int | None:
         return procs.read_pid(self.pidfile)
