@@ -23,7 +23,7 @@ MOLECULE_SCENARIOS ?= $(foreach s,$(MOLECULE_ORDER),$(if $(wildcard molecule/$(s
 LOCAL_PACKAGES := $(wildcard lab/hmcsim/pyproject.toml apps/ids/pyproject.toml apps/fraud/pyproject.toml)
 
 .PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-status \
-        models collection-build clean
+        docs collection-build clean
 
 help:
 	@echo "make demo   - set up everything, bring the lab up, run site.yml on it, print a summary"
@@ -75,6 +75,9 @@ lab-status: setup
 
 demo: setup lab-up
 	lab/demo.sh
+
+docs: setup
+	$(PY) lab/setup/gen_docs.py
 
 collection-build: setup
 	cd $(COLLECTION) && ansible-galaxy collection build --force --output-path $(CURDIR)/build
