@@ -19,6 +19,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 MOLECULE_ORDER := lab hmc lpar ids fraud default
 MOLECULE_SCENARIOS ?= $(foreach s,$(MOLECULE_ORDER),$(if $(wildcard molecule/$(s)/molecule.yml),$(s)))
 
+# pytest runs one process per group: ansible-core patches interpreter internals on import (sys.intern) that
+# torch's compiler refuses, so the Ansible side and each app are tested in processes of their own.
+comma := ,
+space := $(subst ,, )
+PYTEST_GROUPS := $(subst $(space),$(comma),$(strip $(wildcard tests/unit tests/integration $(COLLECTION)/tests/unit))) \
+                 $(wildcard lab/hmcsim/tests) $(wildcard apps/*/tests)
+
 # Python packages of this repo installed editable into the venv (each has its own pyproject.toml).
 LOCAL_PACKAGES := $(wildcard lab/hmcsim/pyproject.toml apps/ids/pyproject.toml apps/fraud/pyproject.toml)
 
@@ -52,7 +59,9 @@ lint: setup
 	ansible-lint --offline --profile production
 
 unit: setup
-	pytest -q -p no:cacheprovider --import-mode=importlib $(wildcard tests/unit tests/integration $(COLLECTION)/tests/unit lab/hmcsim/tests apps/*/tests)
+	@rc=0; for group in $(PYTEST_GROUPS); do \
+	  echo "=== pytest $${group//,/ }"; pytest -q -p no:cacheprovider --import-mode=importlib $${group//,/ } || rc=1; \
+	done; exit $$rc
 
 sanity: setup
 	lab/setup/sanity.sh $(COLLECTION)
