@@ -87,6 +87,14 @@ class HmcNotFoundError(HmcError):
     """A named managed system or partition does not exist on the HMC."""
 
 
+class HmcPartialResultError(HmcError):
+    """A failure after part of the work was done; ``result`` is what the module knows so far and fails with."""
+
+    def __init__(self, message, result):
+        self.result = result
+        super().__init__(message)
+
+
 def build_command_line(argv):
     """The exact line sent to the HMC for ``argv``: locale prefix, then every piece shell-quoted.
 
@@ -367,4 +375,6 @@ def hmc_failure(exc):
     details = {"msg": str(exc)}
     if isinstance(exc, HmcCommandError):
         details.update(hmc_error_code=exc.code, hmc_output=exc.text, hmc_command=" ".join(exc.argv))
+    if isinstance(exc, HmcPartialResultError):
+        details.update((key, value) for key, value in exc.result.items() if key not in details)
     return details

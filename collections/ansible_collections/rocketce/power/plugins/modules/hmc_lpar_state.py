@@ -124,6 +124,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
     HmcError,
+    HmcPartialResultError,
     hmc_argument_spec,
     hmc_client_from_module,
     hmc_failure,
@@ -146,10 +147,8 @@ SHUTDOWN_COMMANDS = {
 }
 
 
-class LparStateError(HmcError):
-    def __init__(self, message, result):
-        self.result = result
-        super().__init__(message)
+class LparStateError(HmcPartialResultError):
+    """The partition did not reach the requested state; ``result`` says how far it got."""
 
 
 class LparStateRun:
@@ -279,8 +278,6 @@ def main():
             validate_name(module.params["profile"], "profile")
         with hmc_client_from_module(module) as client:
             result = LparStateRun(module, client).run()
-    except LparStateError as exc:
-        module.fail_json(msg=str(exc), **exc.result)
     except (HmcError, HmcNameError, HmcOutputError) as exc:
         module.fail_json(**hmc_failure(exc))
     module.exit_json(**result)

@@ -205,6 +205,7 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
     HmcCommandError,
     HmcConnectionError,
     HmcError,
+    HmcPartialResultError,
     hmc_argument_spec,
     hmc_client_from_module,
     hmc_failure,
@@ -234,12 +235,8 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources impor
 )
 
 
-class DpoFailure(HmcError):
+class DpoFailure(HmcPartialResultError):
     """A failure after which the DPO may still be running; ``result`` is what is known so far."""
-
-    def __init__(self, message, result):
-        self.result = result
-        super().__init__(message)
 
 
 class MemoptRun:
@@ -398,8 +395,6 @@ def main():
                 run.stop()
             else:
                 run.optimize()
-    except DpoFailure as exc:
-        module.fail_json(msg=str(exc), **dict((k, v) for k, v in exc.result.items() if k != "msg"))
     except HmcCommandError as exc:
         details = hmc_failure(exc)
         if run is not None and run.result["dpo_started"] and not module.check_mode:
