@@ -72,6 +72,39 @@ molecule: setup
 test: setup lint unit sanity molecule
 	@echo "make test: all stages passed (lint, unit, sanity, molecule: $(MOLECULE_SCENARIOS))"
 
+## ---------------------------------------------------------------- ansible-core matrix
+# Every ansible-core version the collection claims (lab/requirements/ansible-core-matrix.txt) is tested: the
+# controller's pin in .venv by `unit` and `sanity`, each other one in a venv of its own (.venv/core/<version>, pins
+# from constraints.txt less ansible-core) by `core-matrix`: the collection's unit tests, then ansible-test sanity.
+# `make core-matrix CORE_MATRIX="2.19.0 2.19.14"` runs any of them (the controller's too) in their own venvs.
+CORE_MATRIX_FILE := lab/requirements/ansible-core-matrix.txt
+CORE_VERSIONS    := $(shell sed -n 's/^ansible-core==//p' $(CORE_MATRIX_FILE))
+CONTROLLER_CORE  := $(shell sed -n 's/^ansible-core==//p' lab/requirements/constraints.txt)
+CORE_MATRIX      ?= $(filter-out $(CONTROLLER_CORE),$(CORE_VERSIONS))
+CORE_VENVS       := $(VENV)/core
+
+.PHONY: core-matrix $(addprefix core-matrix-,$(CORE_VERSIONS))
+.PRECIOUS: $(CORE_VENVS)/%/.installed
+core-matrix: $(addprefix core-matrix-,$(CORE_MATRIX))
+
+$(addprefix core-matrix-,$(CORE_VERSIONS)): core-matrix-%: setup $(CORE_VENVS)/%/.installed
+	@start=$$SECONDS; export PATH=$(CORE_VENVS)/$*/bin:$$PATH; \
+	  echo "=== ansible-core $$(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'): collection unit tests"; \
+	  pytest -q -p no:cacheprovider --import-mode=importlib $(COLLECTION)/tests/unit; \
+	  unit=$$((SECONDS - start)); echo "=== ansible-core $*: ansible-test sanity"; \
+	  lab/setup/sanity.sh $(COLLECTION); \
+	  echo "=== ansible-core $*: unit $${unit}s, sanity $$((SECONDS - start - unit))s (venv made before)"
+
+$(CORE_VENVS)/%/.installed: $(CORE_MATRIX_FILE) lab/requirements/core-matrix.txt lab/requirements/constraints.txt
+	@grep -qx 'ansible-core==$*' $(CORE_MATRIX_FILE) || { echo "ansible-core $* is not in $(CORE_MATRIX_FILE)"; exit 1; }
+	rm -rf $(@D) && python3.11 -m venv $(@D)
+	$(@D)/bin/python -m pip install -q --upgrade pip==25.3
+	$(@D)/bin/python -m pip install -q 'ansible-core==$*' -r lab/requirements/core-matrix.txt -e lab/hmcsim \
+	  -c <(grep -v '^ansible-core==' lab/requirements/constraints.txt)
+	@touch $@
+
+test: core-matrix
+
 ## ---------------------------------------------------------------- lab and demo
 lab-up: setup
 	$(PY) lab/labctl.py up
