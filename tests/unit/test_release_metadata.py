@@ -2,6 +2,7 @@
 that has released the version galaxy.yml ships, licences that agree."""
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -15,8 +16,9 @@ COLLECTION = REPO / "collections" / "ansible_collections" / "rocketce" / "power"
 GALAXY = yaml.safe_load((COLLECTION / "galaxy.yml").read_text())
 PROJECT_URL = GALAXY["repository"]
 URL = re.compile(r"https?://[^\s\"'<>`)\]|]+")
-# A link into the repository's tree on the default branch: the path after it must exist in this checkout.
-TREE_LINK = re.compile(re.escape(PROJECT_URL) + r"/(?:tree|blob)/main/([^\s#?]+)")
+# A link into the repository's tree on the default branch, or an ansible-galaxy git source with a subdirectory
+# (<url>.git#/<path>/,<branch>): the path must exist in this checkout.
+TREE_LINK = re.compile(re.escape(PROJECT_URL) + r"(?:/(?:tree|blob)/main/|\.git#/)([^\s#?,]+)")
 
 
 def repo_text_files() -> list[Path]:
@@ -56,8 +58,9 @@ def test_galaxy_urls_are_under_the_project_url(key):
 def test_every_project_url_in_the_repo_is_the_same_project():
     found = urls_naming_the_project()
     assert len(found) >= 3, found  # galaxy.yml alone has three
+    ours = (PROJECT_URL, PROJECT_URL + ".git")
     stray = {url: sorted(files) for url, files in found.items()
-             if url != PROJECT_URL and not url.startswith(PROJECT_URL + "/")}
+             if url not in ours and not url.startswith((PROJECT_URL + "/", PROJECT_URL + ".git#"))}
     assert not stray, f"project URLs other than {PROJECT_URL}: {stray}"
 
 
@@ -139,3 +142,15 @@ def test_changelog_and_fragments_pass_antsibull_lint():
     for argv in ([str(antsibull), "lint"], [str(antsibull), "lint-changelog-yaml", "changelogs/changelog.yaml"]):
         result = subprocess.run(argv, cwd=COLLECTION, capture_output=True, text=True, check=False)
         assert result.returncode == 0 and not result.stdout.strip(), f"{argv}: {result.stdout}{result.stderr}"
+
+
+def test_changelog_rst_is_generated_from_changelog_yaml(tmp_path):
+    copy = tmp_path / "ansible_collections" / "rocketce" / "power"
+    shutil.copytree(COLLECTION / "changelogs", copy / "changelogs")
+    for name in ("galaxy.yml", "CHANGELOG.rst"):
+        shutil.copy2(COLLECTION / name, copy / name)
+    antsibull = Path(sys.executable).parent / "antsibull-changelog"
+    result = subprocess.run([str(antsibull), "generate"], cwd=copy, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (copy / "CHANGELOG.rst").read_text() == (COLLECTION / "CHANGELOG.rst").read_text(), (
+        "CHANGELOG.rst is stale: run antsibull-changelog generate in the collection")
