@@ -75,7 +75,8 @@ test: setup lint unit sanity molecule
 ## ---------------------------------------------------------------- ansible-core matrix
 # Every ansible-core version the collection claims (lab/requirements/ansible-core-matrix.txt) is tested: the
 # controller's pin in .venv by `unit` and `sanity`, each other one in a venv of its own (.venv/core/<version>, pins
-# from constraints.txt less ansible-core) by `core-matrix`: the collection's unit tests, then ansible-test sanity.
+# from constraints.txt less ansible-core) by `core-matrix`: the collection's unit tests and the build + install test,
+# then ansible-test sanity.
 # `make core-matrix CORE_MATRIX="2.19.0 2.19.14"` runs any of them (the controller's too) in their own venvs.
 CORE_MATRIX_FILE := lab/requirements/ansible-core-matrix.txt
 CORE_VERSIONS    := $(shell sed -n 's/^ansible-core==//p' $(CORE_MATRIX_FILE))
@@ -89,8 +90,8 @@ core-matrix: $(addprefix core-matrix-,$(CORE_MATRIX))
 
 $(addprefix core-matrix-,$(CORE_VERSIONS)): core-matrix-%: setup $(CORE_VENVS)/%/.installed
 	@start=$$SECONDS; export PATH=$(CORE_VENVS)/$*/bin:$$PATH; \
-	  echo "=== ansible-core $$(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'): collection unit tests"; \
-	  pytest -q -p no:cacheprovider --import-mode=importlib $(COLLECTION)/tests/unit; \
+	  echo "=== ansible-core $$(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'): collection unit tests, build + install"; \
+	  pytest -q -p no:cacheprovider --import-mode=importlib $(COLLECTION)/tests/unit tests/integration/test_collection_install.py; \
 	  unit=$$((SECONDS - start)); echo "=== ansible-core $*: ansible-test sanity"; \
 	  lab/setup/sanity.sh $(COLLECTION); \
 	  echo "=== ansible-core $*: unit $${unit}s, sanity $$((SECONDS - start - unit))s (venv made before)"
