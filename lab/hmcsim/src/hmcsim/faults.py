@@ -80,7 +80,7 @@ class FaultControl:
         signature = None
         if path is not None:
             stat = path.stat()
-            signature = (str(path), stat.st_mtime_ns, stat.st_size)
+            signature = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if signature == self._signature:
                 return self._control
