@@ -9,6 +9,7 @@ The control file lets tests switch behaviour on while the simulator runs:
       - {kind: slow, match: '^lssyscfg', delay_s: 0.5}
       - {kind: hscl_error, match: '^chsysstate .*ai-lpar02', message: 'HSCL1234 Simulated failure.'}
       - {kind: dpo_fail, at_progress: 40}
+    dialect: {error_wrapping: hscl127d}   # output alternatives (dialect.py), key by key over the model's
 
 Counters (`after`, `times`) start again whenever the file changes.
 """
