@@ -122,7 +122,8 @@ def test_no_dialect_is_the_standard_behaviour(sim):
 @pytest.mark.parametrize(
     "dialect",
     [{"colour": "blue"}, {"dpo_status_names": "other"}, {"dpo_stale_polls": -1}, {"power_mode_format": "text"},
-     {"power_mode_attribute": "Curr Mode"}, {"error_wrapping": "HSCL127D"}, {"profile_sync": True}],
+     {"power_mode_attribute": "Curr Mode"}, {"power_mode_attribute": "sys_name"}, {"error_wrapping": "HSCL127D"},
+     {"profile_sync": True}],
     ids=lambda d: ",".join(f"{k}={v}" for k, v in d.items()),
 )
 def test_unknown_dialect_keys_and_values_are_errors(dialect, tmp_path, sim_for, write_model, monkeypatch):

@@ -35,6 +35,13 @@ class Dialect(BaseModel):
     # profile's processor/memory settings with the running configuration right after a chsyscfg -r prof
     profile_sync: Literal["off", "writeback"] = "off"
 
+    @field_validator("power_mode_attribute")
+    @classmethod
+    def _not_another_attribute(cls, value: str) -> str:
+        if value in {"sys_name", "supported_power_saver_mode_types"}:
+            raise ValueError(f"{value} is already another lspwrmgmt attribute")
+        return value
+
     @field_validator("profile_sync", mode="before")
     @classmethod
     def _yaml_off(cls, value: object) -> object:
