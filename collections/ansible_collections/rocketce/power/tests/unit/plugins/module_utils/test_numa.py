@@ -26,6 +26,9 @@ PARSERS = {
     'lparcfg': numa.parse_lparcfg,
     'cpu_list': numa.parse_cpu_list,
     'meminfo': lambda text: list(numa.parse_node_meminfo(text)),
+    'hv_24x7': numa.parse_hv_24x7,
+    'topology': lambda given: numa.machine_topology(numa.parse_lscpu(given['lscpu']),
+                                                    numa.parse_hv_24x7(given.get('hv_24x7') or {})),
 }
 
 
