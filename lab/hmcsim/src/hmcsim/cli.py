@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import daemon
+from .dialect import DialectError
 from .model import ModelError, load_model
 from .numa import numa_view, numactl_hardware
 from .server import Credentials, Simulator, install_signal_handlers
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.model}: {len(model.systems)} systems, "
               f"{sum(len(s.lpars) for s in model.systems)} partitions: OK")
         return 0
-    except (ModelError, FileNotFoundError, OSError) as exc:
+    except (ModelError, DialectError, FileNotFoundError, OSError) as exc:
         print(f"hmcsim: {exc}", file=sys.stderr)
         return 1
 

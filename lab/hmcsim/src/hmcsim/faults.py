@@ -16,6 +16,7 @@ Counters (`after`, `times`) start again whenever the file changes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -25,8 +26,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .dialect import Dialect, dialect_from_env, merge
 from .model import FaultSpec
 
+log = logging.getLogger("hmcsim")
 CONTROL_FILES = ("faults.yml", "faults.yaml", "faults.json")
 
 
@@ -35,6 +38,7 @@ class ControlFile(BaseModel):
     time_scale: float | None = Field(default=None, gt=0)
     dpo_seconds: float | None = Field(default=None, gt=0)
     faults: list[FaultSpec] = []
+    dialect: Dialect | None = None  # only the keys given override (README "Dialects")
 
 
 @dataclass
@@ -94,6 +98,7 @@ class FaultControl:
                 # A broken control file must not take the simulator down; keep no faults and say why.
                 self._control = ControlFile()
                 self.last_error = f"{path}: {exc}"
+                log.error("control file ignored: %s", self.last_error)
             return self._control
 
     def all_faults(self) -> list[FaultSpec]:
@@ -111,6 +116,12 @@ class FaultControl:
             return control.dpo_seconds
         env = os.environ.get("HMCSIM_DPO_SECONDS")
         return float(env) if env else None
+
+    def dialect(self, base: Dialect) -> Dialect:
+        """The dialect in force: the model's, then HMCSIM_DIALECT, then the control file's keys."""
+        control = self.refresh()
+        from_file = control.dialect.model_dump(exclude_unset=True) if control.dialect else {}
+        return merge(base, dialect_from_env(), from_file)
 
     def decide(self, command_line: str, dpo_running: bool, connection: str | None = None) -> FaultDecision:
         """Which connection/answer faults fire for this command (counts it against `after`/`times`)."""
