@@ -12,7 +12,7 @@ description:
     C(rocketce.power) HMC modules) and turns every logical partition (LPAR) the HMC manages into an
     Ansible host.
   - "Commands issued per refresh: one C(lssyscfg -r sys) per HMC, then for each managed system a fixed set:
-    C(lssyscfg -r lpar), and for an operating (or standby) system C(lshwres -r proc --level lpar) and
+    C(lssyscfg -r lpar), and for an operating system C(lshwres -r proc --level lpar) and
     C(lshwres -r mem --level lpar), and, with O(include_affinity), for an operating system one
     C(lsmemopt -r lpar -o currscore). The count does not grow with the number of LPARs. The listings are read
     and joined by the same functions as the C(rocketce.power) HMC modules use (C(module_utils/hmc_resources))."
@@ -174,9 +174,9 @@ options:
         was read has an operating managed system whose listings failed).
       - Managed systems in a state where the HMC cannot reach them (C(No Connection), C(Incomplete),
         C(Failed Authentication), ...) are skipped with a warning in both cases, without sending them a command.
-      - Managed systems that are not operating (C(Power Off), C(Initializing), ...) keep their LPARs, with the
-        states the HMC lists (C(Not Activated)...), and null processors and memory (no C(lshwres) is sent for
-        them); if even their LPAR listing fails, that is a warning, never a failure of the source.
+      - Managed systems that are not operating (C(Power Off), C(Standby), C(Initializing), ...) keep their LPARs,
+        with the states the HMC lists (C(Not Activated)...), and null processors and memory (no C(lshwres) is
+        sent for them); if even their LPAR listing fails, that is a warning, never a failure of the source.
     type: bool
     default: true
   max_parallel_hmcs:
@@ -295,8 +295,9 @@ UNREACHABLE_SYSTEM_STATES = ("no connection", "incomplete", "failed authenticati
                              "version mismatch", "recovery")
 # Affinity scores come from the running hypervisor: only an operating system has them.
 SCORED_SYSTEM_STATES = ("operating",)
-# Systems whose LPARs hold processors and memory (lshwres is asked for them), as in hmc_lpar_info.
-RESOURCE_SYSTEM_STATES = ("operating", "standby")
+# Systems whose LPARs hold processors and memory: only for these is lshwres asked (on a system in Power Off or
+# Standby what lshwres answers is unverified; the LPAR listing with its states is what the inventory needs).
+RESOURCE_SYSTEM_STATES = ("operating",)
 # LPAR record (lpar_summary) key -> host variable. Every other key becomes hmc_<key>.
 HOSTVAR_NAMES = {"name": "hmc_lpar_name", "id": "hmc_lpar_id", "env": "hmc_lpar_env", "state": "hmc_lpar_state",
                  "current_profile": "hmc_profile"}
