@@ -238,9 +238,13 @@ def change_profile(client, system, lpar, profile, settings, *, force=False):
         sent = ", ".join("%s=%s" % (key, settings[key]) for key in keys)
         found = ", ".join("%s=%s" % (key, read[key]) for key in keys)
         listing = format_record(list(row.items()))
+        why = ""
+        if lpar.get("sync_curr_profile") and profile == lpar.get("current_profile"):
+            why = (" (sync_curr_profile is on for %s: the HMC saves its running configuration into its current "
+                   "profile; turn sync_curr_profile off for it and change the profile again)" % lpar["name"])
         raise HmcPartialResultError(
-            "the change of profile %s of %s on %s did not stick: sent %s, read back %s (differs in %s); profile "
-            "listing: %s" % (profile, lpar["name"], system, sent, found, ", ".join(differs), listing),
+            "the change of profile %s of %s on %s did not stick%s: sent %s, read back %s (differs in %s); profile "
+            "listing: %s" % (profile, lpar["name"], system, why, sent, found, ", ".join(differs), listing),
             {"changed": True, "profile": profile, "sent": dict((key, settings[key]) for key in keys), "read": read,
              "profile_listing": listing})
     return row
