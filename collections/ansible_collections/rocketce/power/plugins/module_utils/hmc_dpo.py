@@ -12,8 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import HmcError
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcError, HmcNameError
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import as_int
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     affinity_scores,
@@ -25,6 +24,15 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources impor
 # Words in a finished DPO's status that mean it did not complete (the exact HMC words are unverified, so
 # match loosely; "Finished"/"Complete" are success).
 UNSUCCESSFUL_STATUS_WORDS = ("fail", "stop", "cancel", "abort", "error")
+
+# Options naming the system and the partitions of a DPO (doc fragments rocketce.power.hmc.system and .dpo_targets),
+# and the HMC name kind of each.
+DPO_TARGET_NAMES = {"system": "managed system", "lpars": "partition", "protect": "partition"}
+
+
+def dpo_target_options():
+    return dict(system=dict(type="str", required=True), lpars=dict(type="list", elements="str", default=[]),
+                protect=dict(type="list", elements="str", default=[]))
 
 
 class DpoNotSupportedError(HmcError):

@@ -21,30 +21,15 @@ description:
     partition between shared and dedicated processors needs a restart with the profile
     (M(rocketce.power.hmc_lpar_state) with O(rocketce.power.hmc_lpar_state#module:state=restarted));
     RV(pending_activation) says when the running configuration differs from the profile.
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
+  - rocketce.power.hmc.system
+  - rocketce.power.hmc.partition
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 options:
-  system:
-    description:
-      - Managed system name.
-    type: str
-    required: true
-  name:
-    description:
-      - Partition name.
-    type: str
-    required: true
   profile:
     description:
       - Profile to change. Defaults to the partition's default profile.
@@ -149,16 +134,13 @@ sizing:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
     HmcError,
     HmcNotFoundError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
+    HmcParameterError,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError, validate_name
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError, as_int, format_record
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import as_int, format_record
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     find_lpar,
     find_system,
@@ -245,37 +227,33 @@ def run(module, client):
     return result
 
 
+def check_procs_options(params):
+    if params["size_from_model"] and params["procs"] is not None:
+        raise HmcParameterError("procs and size_from_model=true are mutually exclusive: give one of them")
+    if params["procs"] is not None:
+        desired_settings(params, None)
+
+
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        profile=dict(type="str"),
-        procs=dict(type="int"),
-        size_from_model=dict(type="bool", default=False),
-        min_procs=dict(type="int"),
-        max_procs=dict(type="int"),
-        apply_now=dict(type="bool", default=False),
-        sharing_mode=dict(type="str", default="keep_idle_procs",
-                          choices=["keep_idle_procs", "share_idle_procs", "share_idle_procs_active",
-                                   "share_idle_procs_always"]),
+    run_hmc_module(
+        dict(
+            system=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            profile=dict(type="str"),
+            procs=dict(type="int"),
+            size_from_model=dict(type="bool", default=False),
+            min_procs=dict(type="int"),
+            max_procs=dict(type="int"),
+            apply_now=dict(type="bool", default=False),
+            sharing_mode=dict(type="str", default="keep_idle_procs",
+                              choices=["keep_idle_procs", "share_idle_procs", "share_idle_procs_active",
+                                       "share_idle_procs_always"]),
+        ),
+        run,
+        names={"system": "managed system", "name": "partition", "profile": "profile"},
+        check_params=check_procs_options,
+        required_if=[("size_from_model", False, ("procs",))],
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("size_from_model", False, ("procs",))])
-    if module.params["size_from_model"] and module.params["procs"] is not None:
-        module.fail_json(msg="procs and size_from_model=true are mutually exclusive: give one of them")
-    try:
-        validate_name(module.params["system"], "managed system")
-        validate_name(module.params["name"], "partition")
-        if module.params["profile"] is not None:
-            validate_name(module.params["profile"], "profile")
-        if module.params["procs"] is not None:
-            desired_settings(module.params, None)
-        with hmc_client_from_module(module) as client:
-            result = run(module, client)
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

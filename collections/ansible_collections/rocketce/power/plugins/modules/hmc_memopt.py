@@ -25,46 +25,24 @@ description:
   - While a DPO runs, the HMC blocks partition mobility and memory DLPAR on the system, and the moved
     partitions can lose up to 20% performance; protect partitions with O(protect).
   - A partition usually needs a restart to use its new placement (see RV(restart_recommended)).
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
+  - rocketce.power.hmc.system
+  - rocketce.power.hmc.dpo_targets
 attributes:
   check_mode:
-    support: full
     details: Predicts the scores and whether a DPO would start, without starting (or stopping) one.
   diff_mode:
     support: full
     details: Scores before and predicted (check mode) or reached (after the DPO).
-  platform:
-    platforms: posix
 options:
-  system:
-    description:
-      - Managed system name.
-    type: str
-    required: true
   state:
     description:
       - V(optimized) starts a DPO when it is worth it; V(stopped) stops a running DPO.
     type: str
     choices: [optimized, stopped]
     default: optimized
-  lpars:
-    description:
-      - Partitions whose affinity the DPO should improve (requested partitions, C(--id)).
-      - When empty, the decision uses the system score and the DPO has no requested partitions.
-    type: list
-    elements: str
-    default: []
-  protect:
-    description:
-      - Partitions the DPO must not touch (C(--xid)), for example the other production partitions.
-    type: list
-    elements: str
-    default: []
   min_gain:
     description:
       - Do not start a DPO unless a requested partition (or the system) is predicted to gain at least this many
@@ -200,32 +178,25 @@ restart_recommended:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcCommandError,
-    HmcConnectionError,
-    HmcError,
-    HmcPartialResultError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
-)
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_dpo import (
+    DPO_TARGET_NAMES,
     DpoWaitTimeout,
     decide,
     describe,
+    dpo_target_options,
     require_dpo_capable,
     resolve_targets,
     score_report,
     unsuccessful,
     wait_for_dpo,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import (
-    HmcNameError,
-    validate_name,
-    validate_names,
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
+    HmcCommandError,
+    HmcConnectionError,
+    HmcError,
+    HmcPartialResultError,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import require_range, run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     affinity_scores,
     dpo_status,
@@ -291,9 +262,7 @@ class MemoptRun:
 
     # -- state=optimized ------------------------------------------------------------------------------------
     def optimize(self):
-        requested, protected = resolve_targets(self.client, self.system,
-                                               validate_names(self.params["lpars"], "partition"),
-                                               validate_names(self.params["protect"], "partition"))
+        requested, protected = resolve_targets(self.client, self.system, self.params["lpars"], self.params["protect"])
         status = dpo_status(self.client, self.system)
         self.result["dpo"] = status
         if status["in_progress"]:
@@ -364,46 +333,43 @@ class MemoptRun:
         }
 
 
-def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str", required=True),
-        state=dict(type="str", choices=["optimized", "stopped"], default="optimized"),
-        lpars=dict(type="list", elements="str", default=[]),
-        protect=dict(type="list", elements="str", default=[]),
-        min_gain=dict(type="int", default=5),
-        target_score=dict(type="int", default=100),
-        wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="int", default=30),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
+def check_ranges(params):
     for option, low, high in (("min_gain", 0, 100), ("target_score", 0, 100), ("timeout", 1, None),
                               ("poll_interval", 1, None)):
-        if params[option] < low or (high is not None and params[option] > high):
-            module.fail_json(msg="%s must be between %s and %s, got %s" % (option, low, high or "any", params[option]))
-    run = None
+        require_range(params, option, low, high)
+
+
+def run(module, client):
+    memopt = MemoptRun(module, client)
+    require_dpo_capable(find_system(client, memopt.system))
     try:
-        validate_name(params["system"], "managed system")
-        validate_names(params["lpars"], "partition")
-        validate_names(params["protect"], "partition")
-        with hmc_client_from_module(module) as client:
-            run = MemoptRun(module, client)
-            require_dpo_capable(find_system(client, params["system"]))
-            if params["state"] == "stopped":
-                run.stop()
-            else:
-                run.optimize()
+        if module.params["state"] == "stopped":
+            memopt.stop()
+        else:
+            memopt.optimize()
     except HmcCommandError as exc:
-        details = hmc_failure(exc)
-        if run is not None and run.result["dpo_started"] and not module.check_mode:
-            details["msg"] += ". The DPO was started and may still be running; rerun the task to resume waiting"
-            details.update((k, v) for k, v in run.result.items() if k not in details)
-        module.fail_json(**details)
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(**run.result)
+        if memopt.result["dpo_started"] and not module.check_mode:
+            raise DpoFailure("%s. The DPO was started and may still be running; rerun the task to resume waiting"
+                             % exc, memopt.result) from exc
+        raise
+    return memopt.result
+
+
+def main():
+    run_hmc_module(
+        dict(
+            dpo_target_options(),
+            state=dict(type="str", choices=["optimized", "stopped"], default="optimized"),
+            min_gain=dict(type="int", default=5),
+            target_score=dict(type="int", default=100),
+            wait=dict(type="bool", default=True),
+            timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="int", default=30),
+        ),
+        run,
+        names=DPO_TARGET_NAMES,
+        check_params=check_ranges,
+    )
 
 
 if __name__ == "__main__":

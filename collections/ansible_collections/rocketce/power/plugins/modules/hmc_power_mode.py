@@ -17,25 +17,14 @@ description:
     enables O(mode) (C(chpwrmgmt -r sys -o enable -t MODE)). Changing the mode is dynamic; no restart is needed.
   - The mode tokens differ by processor generation (POWER10 offers C(static), C(power_saving) and C(max_perf));
     a mode the system does not list in C(supported_power_saver_mode_types) fails with the supported ones.
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
+  - rocketce.power.hmc.system
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 options:
-  system:
-    description:
-      - Managed system name.
-    type: str
-    required: true
   mode:
     description:
       - Power saver mode token, as listed by C(lspwrmgmt -m SYS -r sys -F supported_power_saver_mode_types).
@@ -72,15 +61,8 @@ supported:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError, validate_name
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcError, HmcParameterError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import find_system, power_mode
 
 MODE_TOKEN_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -88,6 +70,12 @@ MODE_TOKEN_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 class PowerModeError(HmcError):
     pass
+
+
+def check_mode_token(params):
+    if not MODE_TOKEN_RE.match(params["mode"]):
+        raise HmcParameterError("mode %r is not a power saver mode token (lower-case letters, digits and _, for "
+                                "example max_perf)" % params["mode"])
 
 
 def run(module, client):
@@ -108,22 +96,8 @@ def run(module, client):
 
 
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str", required=True),
-        mode=dict(type="str", default="max_perf"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not MODE_TOKEN_RE.match(module.params["mode"]):
-        module.fail_json(msg="mode %r is not a power saver mode token (lower-case letters, digits and _, for example "
-                             "max_perf)" % module.params["mode"])
-    try:
-        validate_name(module.params["system"], "managed system")
-        with hmc_client_from_module(module) as client:
-            result = run(module, client)
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(**result)
+    run_hmc_module(dict(system=dict(type="str", required=True), mode=dict(type="str", default="max_perf")), run,
+                   names={"system": "managed system"}, check_params=check_mode_token)
 
 
 if __name__ == "__main__":

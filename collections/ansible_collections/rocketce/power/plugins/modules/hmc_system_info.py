@@ -20,19 +20,10 @@ description:
     processor chip has - by type-model. E1080 (9080-HEX) 12 or 15 per SCM (derived from the installed cores),
     E1050 (9043-MRX), S1024 (9105-42A) and L1024 (9786-42H) 12, S1022 (9105-22A) and L1022 (9786-22H) 10,
     S1022s (9105-22B) 8.
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - rocketce.power.hmc.info_module
 options:
   systems:
     description:
@@ -137,17 +128,12 @@ systems:
         basis: 24-core DCM = 2 chips of 12 cores
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
     HmcCommandError,
-    HmcError,
     HmcNotFoundError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
+    HmcOutputError,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError, validate_names
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     list_systems,
     power_mode,
@@ -185,20 +171,14 @@ def read_systems(client, names, resources):
     return systems
 
 
+def run(module, client):
+    return dict(changed=False, systems=read_systems(client, module.params["systems"], module.params["resources"]))
+
+
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        systems=dict(type="list", elements="str", default=[]),
-        resources=dict(type="bool", default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        names = validate_names(module.params["systems"], "managed system")
-        with hmc_client_from_module(module) as client:
-            systems = read_systems(client, names, module.params["resources"])
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(changed=False, systems=systems)
+    run_hmc_module(dict(systems=dict(type="list", elements="str", default=[]),
+                        resources=dict(type="bool", default=True)),
+                   run, names={"systems": "managed system"})
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ class FakeHmcClient:
             raise AssertionError(f"unexpected HMC command: {line}")
         answer = self.hmc.outputs[line]
         if isinstance(answer, dict):
-            raise client_module.HmcCommandError(None, answer["error"], argv, 1)
+            raise client_module.HmcCommandError(answer["error"], argv, 1)
         return answer
 
 

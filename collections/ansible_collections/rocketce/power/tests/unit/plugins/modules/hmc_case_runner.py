@@ -37,11 +37,8 @@ import pytest
 import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HSCL_CODE_RE,
-    HmcCommandError,
-    HmcConnectionError,
-)
+from ansible_collections.rocketce.power.plugins.module_utils import hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcCommandError, HmcConnectionError
 
 DEFAULT_CONNECTION = {"hmc_host": "hmc.test", "hmc_user": "hscroot", "hmc_password": "s3cret-pw"}
 
@@ -83,8 +80,7 @@ class FakeHmc:
             raise HmcConnectionError("the connection to the HMC hmc.test dropped (test)", may_have_run=mutating)
         out = step.get("out", "")
         if step.get("rc", 0) != 0:
-            match = HSCL_CODE_RE.search(out)
-            raise HmcCommandError(match.group(1) if match else None, out.strip(), argv, step["rc"])
+            raise HmcCommandError(out, argv, step["rc"])
         return out
 
     def clock(self):
@@ -125,7 +121,7 @@ def run_module(module, params, steps, monkeypatch, check=False, diff=False, fake
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(module, "hmc_client_from_module", lambda ansible_module: fake)
+    monkeypatch.setattr(hmc_module, "hmc_client_from_module", lambda ansible_module: fake)
     with patch_module_args(args):
         with pytest.raises(ModuleExit) as exit_info:
             module.main()
