@@ -24,6 +24,8 @@ __metaclass__ = type
 
 from collections import namedtuple
 
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcParameterError
+
 # One kind of processor module a model ships with. active_chips: chips that carry the cores (DCM 2; an eSCM
 # has two chips but all active cores on one [V]); core_options: cores of one module.
 ModuleKind = namedtuple("ModuleKind", "kind active_chips core_options mark")
@@ -67,7 +69,7 @@ NEEDS = ("run rocketce.power.numa_info on an LPAR of this managed system and pas
          "(physical_sockets, physical_chips, physical_cores_per_chip), or pass cores_per_chip explicitly")
 
 
-class SizingError(ValueError):
+class SizingError(HmcParameterError):
     """The cores per chip cannot be decided (or the given facts are not usable); the message says what is needed."""
 
 

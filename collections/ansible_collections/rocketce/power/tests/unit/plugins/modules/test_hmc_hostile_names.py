@@ -67,6 +67,9 @@ class KnowingHmc:
         self.lines = []
         self.argvs = []
         self.state = "Not Activated"
+        # The profile as the HMC holds it: a change is read back (hmc_lpar_procs re-reads the profile).
+        self.profile = [("proc_mode", "shared"), ("min_procs", "1"), ("desired_procs", "4"), ("max_procs", "8"),
+                        ("sharing_mode", "uncap")]
 
     def __enter__(self):
         return self
@@ -99,9 +102,7 @@ class KnowingHmc:
             return format_record([("name", name), ("lpar_id", "3"), ("lpar_env", "aixlinux"), ("state", self.state),
                                   ("default_profile", name), ("curr_profile", name), ("rmc_state", "inactive")]) + "\n"
         if argv[:3] == ["lssyscfg", "-r", "prof"]:
-            return format_record([("name", name), ("lpar_name", name), ("lpar_id", "3"), ("proc_mode", "shared"),
-                                  ("min_procs", "1"), ("desired_procs", "4"), ("max_procs", "8"),
-                                  ("sharing_mode", "uncap")]) + "\n"
+            return format_record([("name", name), ("lpar_name", name), ("lpar_id", "3")] + self.profile) + "\n"
         if argv[0] == "chsysstate":
             assert argv[argv.index("-f") + 1] == name
             self.state = "Running"
@@ -109,6 +110,7 @@ class KnowingHmc:
         if argv[0] == "chsyscfg":
             [record] = parse_listing(argv[argv.index("-i") + 1])
             assert record["name"] == name and record["lpar_name"] == name
+            self.profile = [(key, record.get(key, value)) for key, value in self.profile]
             return ""
         if argv[:3] == ["lshwres", "-r", "proc"]:
             return ""
