@@ -44,8 +44,11 @@ def write_inventory(directory: Path, sim) -> Path:
     return path
 
 
-def run_layout(private_dir: Path, inventory: Path, **extravars):
+def run_layout(private_dir: Path, inventory: Path, path_prefix: Path | None = None, **extravars):
     private_dir.mkdir(parents=True, exist_ok=True)
+    search_path = os.environ.get("PATH", "")
+    if path_prefix is not None:
+        search_path = f"{path_prefix}{os.pathsep}{search_path}"
     return ansible_runner.run(
         private_data_dir=str(private_dir),
         playbook=str(PLAYBOOK),
@@ -57,7 +60,7 @@ def run_layout(private_dir: Path, inventory: Path, **extravars):
             "ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections"),
             "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
             "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{search_path}",
         },
         quiet=True,
         timeout=240,
@@ -110,6 +113,41 @@ def test_layout_sizes_the_ai_lpar_to_one_chip_of_the_real_module(variant, cores,
         (again,) = procs_results(second)
         assert not again["changed"] and again["after"]["desired_procs"] == cores
         assert len(mutating_profile_commands(sim)) == sent
+
+
+def fake_lscpu(directory: Path, topology: dict) -> Path:
+    """A bin directory whose `lscpu` prints what util-linux prints on a PowerVM LPAR of that machine."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "lscpu"
+    lines = ["Architecture:        ppc64le", "Hypervisor vendor:   pHyp",
+             f"Physical sockets:    {topology['sockets']}", f"Physical chips:      {topology['chips_per_socket']}",
+             f"Physical cores/chip: {topology['cores_per_chip']}"]
+    script.write_text("#!/bin/sh\ncat <<'EOF'\n" + "\n".join(lines) + "\nEOF\n", encoding="utf-8")
+    script.chmod(0o755)
+    return directory
+
+
+def test_layout_uses_the_ai_lpars_own_topology_when_it_is_reachable(tmp_path):
+    """With the AI LPAR in the inventory (reachable), numa_info on it gives the cores per chip: the ambiguous
+    S1024 is sized from the LPAR side, without refusing and without cores_per_chip."""
+    variant = "s1024-ambiguous"
+    system = system_name(variant)
+    model = yaml.safe_load((VARIANTS / f"{variant}.yml").read_text(encoding="utf-8"))
+    (topology,) = [s["topology"] for s in model["systems"] if s["name"] == system]
+    with hmcsim_testing.running_simulator(tmp_path / "sim", model=VARIANTS / f"{variant}.yml") as sim:
+        inventory = write_inventory(tmp_path, sim)
+        hosts = yaml.safe_load(inventory.read_text(encoding="utf-8"))
+        lpar_host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                     "hmc_lpar_name": AI_LPAR}
+        hosts["all"]["children"]["lpars"] = {"hosts": {"ai-host": lpar_host}}
+        hosts["all"]["children"]["ai_lpars"] = {"hosts": {"ai-host": None}}
+        inventory.write_text(yaml.safe_dump(hosts), encoding="utf-8")
+        run = run_layout(tmp_path / "lpar-side", inventory, path_prefix=fake_lscpu(tmp_path / "bin", topology))
+        assert run.rc == 0, run.stdout.read()
+        (result,) = procs_results(run)
+        assert result["sizing"]["source"] == "lpar"
+        assert result["sizing"]["cores_per_chip"] == topology["cores_per_chip"]
+        assert ai_profile(sim, system)["desired_procs"] == str(topology["cores_per_chip"])
 
 
 def test_layout_refuses_an_ambiguous_topology_and_says_what_it_needs(tmp_path):
