@@ -116,15 +116,19 @@ def meaningful_code(text):
 def hmc_failure(exc):
     """``fail_json`` keyword arguments for an HMC exception: the message, plus the HMC's codes and raw text.
 
-    A failure caused by a command error (``raise ... from command_error``) carries that command's details too.
+    A failure caused by another HMC error (``raise ... from error``) carries that error's command and output too;
+    a failure that carries no partial result changed nothing (``changed=False``).
     """
     details = {"msg": str(exc)}
-    command_error = exc if isinstance(exc, HmcCommandError) else exc.__cause__
-    if isinstance(command_error, HmcCommandError):
-        details.update(hmc_error_code=command_error.code, hmc_error_codes=command_error.codes,
-                       hmc_output=command_error.text, hmc_command=" ".join(command_error.argv))
-    if isinstance(exc, HmcOutputError) and exc.output is not None:
-        details["hmc_output"] = exc.output
+    for error in (exc, exc.__cause__):
+        if isinstance(error, HmcCommandError):
+            details.update(hmc_error_code=error.code, hmc_error_codes=error.codes, hmc_output=error.text,
+                           hmc_command=" ".join(error.argv))
+            break
+        if isinstance(error, HmcOutputError) and error.output is not None:
+            details["hmc_output"] = error.output
+            break
     if isinstance(exc, HmcPartialResultError):
         details.update((key, value) for key, value in exc.result.items() if key not in details)
+    details.setdefault("changed", False)
     return details

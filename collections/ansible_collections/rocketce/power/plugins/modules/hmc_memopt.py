@@ -18,6 +18,9 @@ description:
     and starts the DPO (C(optmem -o start -t affinity)) only when one of them scores below O(target_score) and
     is predicted to gain at least O(min_gain). With O(wait) it then polls C(lsmemopt) on the same SSH
     connection until the DPO ends and returns the scores before, predicted and after.
+  - The status listing is read strictly - one that lacks C(in_progress), C(status) or C(opt_id) fails the task
+    with the HMC's text - and a DPO this task started counts as finished only after the listing showed the new run
+    (see O(start_grace_period)), never because a listing right after the start still shows the previous one.
   - A DPO that is already running on the system is never started a second time. With O(wait) the module waits
     for it first - this is how a rerun resumes waiting after a timeout or a dropped connection - and then
     decides again; without O(wait) it reports it and changes nothing.
@@ -70,6 +73,18 @@ options:
       - Seconds between two C(lsmemopt) status reads while waiting.
     type: int
     default: 30
+  start_grace_period:
+    description:
+      - The C(lsmemopt -m SYS) status reports only the most recent optimization, so right after C(optmem -o start)
+        it may still show the previous, finished run. The module takes the DPO it started as finished only once
+        the listing showed the new run (another C(opt_id) or C(status), or C(in_progress=1)).
+      - With a value above 0, a listing that still shows the previous run this many seconds after the start is
+        taken to mean the new DPO has already finished (RV(dpo.assumed_finished) is then true). Use it only for
+        an HMC known to keep the same C(opt_id) and status words for a new run.
+      - V(0) (the default) never assumes so; the task waits for the new run and fails at O(timeout) saying it was
+        never seen.
+    type: int
+    default: 0
 seealso:
   - module: rocketce.power.hmc_memopt_info
   - module: rocketce.power.hmc_lpar_state
@@ -171,6 +186,10 @@ dpo:
     duration:
       description: Seconds from start to end as observed by this run (null when not started and waited for here).
       type: float
+    assumed_finished:
+      description: The new run was never seen and was taken as finished after O(start_grace_period) (only then
+        present).
+      type: bool
 restart_recommended:
   description: A DPO ran to completion; restart the requested partitions so their operating systems use the new
     placement (DPO-aware systems adapt without restart, but a restart gives the full benefit).
@@ -184,11 +203,13 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_dpo import (
     decide,
     describe,
     dpo_target_options,
+    read_dpo_status,
     require_dpo_capable,
     resolve_targets,
     score_report,
     unsuccessful,
     wait_for_dpo,
+    wait_for_new_dpo,
 )
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
     HmcCommandError,
@@ -199,7 +220,6 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import require_range, run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     affinity_scores,
-    dpo_status,
     find_system,
     start_dpo,
     stop_dpo,
@@ -221,10 +241,17 @@ class MemoptRun:
                            lpars=[], dpo={}, restart_recommended=False)
 
     # -- shared -------------------------------------------------------------------------------------------
-    def wait(self, what, status=None):
-        """Wait for the running DPO; failures say that it may still be running and how to resume."""
+    def wait(self, what, status=None, started_from=None):
+        """Wait for the running DPO - or, with ``started_from`` (the status read before this task started one), for
+        the new run; failures say that it may still be running and how to resume."""
+        params = self.params
         try:
-            return wait_for_dpo(self.client, self.system, self.params["timeout"], self.params["poll_interval"], status)
+            if started_from is None:
+                return wait_for_dpo(self.client, self.system, params["timeout"], params["poll_interval"], status)
+            previous, started_at = started_from
+            return wait_for_new_dpo(self.client, self.system, previous, started_at=started_at,
+                                    timeout=params["timeout"], poll_interval=params["poll_interval"],
+                                    grace_period=params["start_grace_period"])
         except DpoWaitTimeout as exc:
             self.result["dpo"] = exc.status
             raise DpoFailure("timed out waiting for %s: %s. The DPO may still be running on the HMC; rerun the task to "
@@ -243,7 +270,7 @@ class MemoptRun:
 
     # -- state=stopped --------------------------------------------------------------------------------------
     def stop(self):
-        status = dpo_status(self.client, self.system)
+        status = read_dpo_status(self.client, self.system)
         self.result["dpo"] = status
         if not status["in_progress"]:
             self.result["reason"] = "no DPO is running on %s (%s)" % (self.system, describe(status))
@@ -258,12 +285,12 @@ class MemoptRun:
         if self.params["wait"]:
             self.result["dpo"] = self.wait("the DPO being stopped (opt_id %s)" % status["opt_id"])
         else:
-            self.result["dpo"] = dpo_status(self.client, self.system)
+            self.result["dpo"] = read_dpo_status(self.client, self.system)
 
     # -- state=optimized ------------------------------------------------------------------------------------
     def optimize(self):
         requested, protected = resolve_targets(self.client, self.system, self.params["lpars"], self.params["protect"])
-        status = dpo_status(self.client, self.system)
+        status = read_dpo_status(self.client, self.system)
         self.result["dpo"] = status
         if status["in_progress"]:
             if self.module.check_mode or not self.params["wait"]:
@@ -300,10 +327,11 @@ class MemoptRun:
                              "another" % (self.system, exc), self.result) from exc
         started_at = self.client.clock()
         if not self.params["wait"]:
-            self.result["dpo"] = dpo_status(self.client, self.system)
+            self.result["dpo"] = read_dpo_status(self.client, self.system)
             return
         what = "the DPO started by this task"
-        status = self.wait(what)
+        # ``status`` is the listing read before the start: until the listing changes, it describes the previous run.
+        status = self.wait(what, started_from=(status, started_at))
         status["duration"] = round(self.client.clock() - started_at, 1)
         self.result["dpo"] = status
         self.fail_if_unsuccessful(status, what)
@@ -335,7 +363,7 @@ class MemoptRun:
 
 def check_ranges(params):
     for option, low, high in (("min_gain", 0, 100), ("target_score", 0, 100), ("timeout", 1, None),
-                              ("poll_interval", 1, None)):
+                              ("poll_interval", 1, None), ("start_grace_period", 0, None)):
         require_range(params, option, low, high)
 
 
@@ -365,6 +393,7 @@ def main():
             wait=dict(type="bool", default=True),
             timeout=dict(type="int", default=3600),
             poll_interval=dict(type="int", default=30),
+            start_grace_period=dict(type="int", default=0),
         ),
         run,
         names=DPO_TARGET_NAMES,

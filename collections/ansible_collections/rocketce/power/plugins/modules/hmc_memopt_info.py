@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - Reads the current processor-memory affinity scores (0-100, 100 is perfect) of a managed system and of its
     partitions, the scores a Dynamic Platform Optimization is predicted to reach (C(lsmemopt -o calcscore)),
-    and the status of the running or most recent DPO (C(lsmemopt -m SYS)).
+    and the status of the running or most recent DPO (C(lsmemopt -m SYS)). A status listing without
+    C(in_progress), C(status) or C(opt_id) fails the task with the HMC's text rather than being read as "no DPO".
   - The prediction assumes a DPO that prioritises O(lpars) and leaves O(protect) alone, the same DPO
     M(rocketce.power.hmc_memopt) starts with the same options. Predictions are estimates; the HMC notes the
     reached scores may differ slightly, and other partitions may lose score.
@@ -138,12 +139,13 @@ dpo:
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_dpo import (
     DPO_TARGET_NAMES,
     dpo_target_options,
+    read_dpo_status,
     require_dpo_capable,
     resolve_targets,
     score_report,
 )
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import dpo_status, find_system
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import find_system
 
 
 def run(module, client):
@@ -151,7 +153,7 @@ def run(module, client):
     system = params["system"]
     require_dpo_capable(find_system(client, system))
     requested, protected = resolve_targets(client, system, params["lpars"], params["protect"])
-    status = dpo_status(client, system)
+    status = read_dpo_status(client, system)
     system_scores, lpars = score_report(client, system, requested, protected, params["predict"])
     system_scores["name"] = system
     return dict(changed=False, system=system_scores, lpars=lpars, dpo=status)

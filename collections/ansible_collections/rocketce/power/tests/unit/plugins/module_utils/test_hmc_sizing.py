@@ -8,14 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
-
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils import hmc_sizing  # noqa: E402
+import pytest
+import yaml
+from ansible_collections.rocketce.power.plugins.module_utils import hmc_sizing
 
 with open(os.path.join(os.path.dirname(__file__), 'test_hmc_sizing.yaml')) as _handle:
     CASES = [pytest.param(case, id=case['id']) for case in yaml.safe_load(_handle)]

@@ -8,14 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import pytest
+import yaml
 
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils import numa  # noqa: E402
+from ansible_collections.rocketce.power.plugins.module_utils import numa
 
 with open(os.path.join(os.path.dirname(__file__), 'test_numa.yaml')) as _handle:
     CASES = [pytest.param(case, id=case['id']) for case in yaml.safe_load(_handle)]

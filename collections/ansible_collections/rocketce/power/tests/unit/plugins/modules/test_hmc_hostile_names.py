@@ -19,19 +19,14 @@ import os
 import random
 import shlex
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import pytest
 
-import pytest  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import build_command_line  # noqa: E402
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import (  # noqa: E402
-    format_record,
-    parse_listing,
-)
-from ansible_collections.rocketce.power.plugins.modules import hmc_lpar_procs, hmc_lpar_state  # noqa: E402
-from ansible_collections.rocketce.power.tests.unit.plugins.modules.hmc_case_runner import run_module  # noqa: E402
+from ansible_collections.rocketce.power.plugins.module_utils import hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import build_command_line
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import format_record, parse_listing
+from ansible_collections.rocketce.power.plugins.modules import hmc_lpar_procs, hmc_lpar_state
+from ansible_collections.rocketce.power.tests.unit.plugins.modules.case_runner import HMC_CONNECTION, call_module
 
 PIECES = [
     "'", '"', "''", '""', ";", "&&", "||", "|", "&", ">", ">>", "<", "2>&1", "$(touch {canary})", "`touch {canary}`",
@@ -137,7 +132,8 @@ def test_1000_hostile_names_are_rejected_or_passed_as_data(monkeypatch, tmp_path
         for module, params in ((hmc_lpar_state, {"system": name, "name": name, "profile": name}),
                                (hmc_lpar_procs, {"system": name, "name": name, "profile": name, "procs": 4})):
             fake = KnowingHmc(name)
-            result, fake = run_module(module, params, [], monkeypatch, fake=fake)
+            monkeypatch.setattr(hmc_module, "hmc_client_from_module", lambda ansible_module, fake=fake: fake)
+            result = call_module(module, dict(HMC_CONNECTION, **params), monkeypatch)
             if result["failed"]:
                 assert not fake.lines, "a rejected name reached the HMC: %r" % (name,)
                 assert any(word in result["msg"] for word in RULE_WORDS), result["msg"]
