@@ -93,13 +93,14 @@ def test_lpar_state_start_and_shutdown_are_idempotent(sim):
 
 
 def test_power_mode_round_trip(sim):
-    checked, entries = run(hmc_power_mode, sim, check=True, system=SYSTEM, mode="static")
+    checked, entries = run(hmc_power_mode, sim, check=True, system=SYSTEM, mode="nominal")
     assert checked["changed"] and mutations(entries) == []
-    changed, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="static")
-    assert changed["changed"] and changed["previous_mode"] == "max_perf" and len(mutations(entries)) == 1
-    back, _entries = run(hmc_power_mode, sim, system=SYSTEM, mode="max_perf")
-    assert back["changed"] and back["previous_mode"] == "static"
-    same, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="max_perf")
+    changed, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="nominal")
+    assert changed["changed"] and changed["previous_mode"] == "maximum_performance"
+    assert mutations(entries) == [["chpwrmgmt", "-m", SYSTEM, "-r", "sys", "-o", "enable", "-t", "static"]]
+    back, _entries = run(hmc_power_mode, sim, system=SYSTEM, mode="maximum_performance")
+    assert back["changed"] and back["previous_mode"] == "nominal"
+    same, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="maximum_performance")
     assert not same["changed"] and mutations(entries) == []
 
 

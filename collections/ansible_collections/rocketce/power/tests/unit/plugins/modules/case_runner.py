@@ -216,8 +216,11 @@ def run_case(module, case, tmp_path, monkeypatch):
     fake_hmc = FakeHmc(mocks.get("hmc") or [])
     commands = CommandMock(mocks.get("run_command") or [])
     monkeypatch.setattr(hmc_module, "hmc_client_from_module", lambda ansible_module: fake_hmc)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command",
-                        lambda module_self, args, **kwargs: commands(module_self, args, **kwargs))
+
+    def run_command(module_self, args, **kwargs):  # a plain function, so AnsibleModule binds it as a method
+        return commands(module_self, args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", _get_bin_path(mocks.get("bin_paths") or {}))
 
     # HMC modules need the connection options; LPAR modules would reject them as unsupported.
@@ -247,4 +250,3 @@ def run_case(module, case, tmp_path, monkeypatch):
     # Secrets never appear in what a module returns (Ansible logs results).
     assert HMC_CONNECTION["hmc_password"] not in json.dumps(result, default=str)
     return result
-
