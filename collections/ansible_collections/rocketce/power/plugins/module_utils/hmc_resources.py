@@ -64,31 +64,34 @@ def system_summary(row):
     }
 
 
+# Key returned -> (lshwres attribute, converter), per resource of ``lshwres --level sys``.
+SYSTEM_PROCESSOR_FIELDS = (("installed", "installed_sys_proc_units", as_float),
+                           ("configurable", "configurable_sys_proc_units", as_float),
+                           ("available", "curr_avail_sys_proc_units", as_float),
+                           ("pending_available", "pend_avail_sys_proc_units", as_float),
+                           ("deconfigured", "deconfig_sys_proc_units", as_float),
+                           ("max_procs_per_lpar", "max_procs_per_lpar", as_int))
+SYSTEM_MEMORY_FIELDS = (("installed_mb", "installed_sys_mem", as_int),
+                        ("configurable_mb", "configurable_sys_mem", as_int),
+                        ("available_mb", "curr_avail_sys_mem", as_int),
+                        ("firmware_mb", "sys_firmware_mem", as_int),
+                        ("region_size_mb", "mem_region_size", as_int))
+
+
+def _system_level(client, resource, system, fields):
+    rows = parse_listing(client.run(["lshwres", "-r", resource, "-m", system, "--level", "sys"]))
+    row = rows[0] if rows else {}
+    return dict((key, convert(row.get(attribute))) for key, attribute, convert in fields)
+
+
 def system_processors(client, system):
     """``lshwres -r proc --level sys`` as numbers (processing units; cores for dedicated processors)."""
-    rows = parse_listing(client.run(["lshwres", "-r", "proc", "-m", system, "--level", "sys"]))
-    row = rows[0] if rows else {}
-    return {
-        "installed": as_float(row.get("installed_sys_proc_units")),
-        "configurable": as_float(row.get("configurable_sys_proc_units")),
-        "available": as_float(row.get("curr_avail_sys_proc_units")),
-        "pending_available": as_float(row.get("pend_avail_sys_proc_units")),
-        "deconfigured": as_float(row.get("deconfig_sys_proc_units")),
-        "max_procs_per_lpar": as_int(row.get("max_procs_per_lpar")),
-    }
+    return _system_level(client, "proc", system, SYSTEM_PROCESSOR_FIELDS)
 
 
 def system_memory(client, system):
     """``lshwres -r mem --level sys`` in MB."""
-    rows = parse_listing(client.run(["lshwres", "-r", "mem", "-m", system, "--level", "sys"]))
-    row = rows[0] if rows else {}
-    return {
-        "installed_mb": as_int(row.get("installed_sys_mem")),
-        "configurable_mb": as_int(row.get("configurable_sys_mem")),
-        "available_mb": as_int(row.get("curr_avail_sys_mem")),
-        "firmware_mb": as_int(row.get("sys_firmware_mem")),
-        "region_size_mb": as_int(row.get("mem_region_size")),
-    }
+    return _system_level(client, "mem", system, SYSTEM_MEMORY_FIELDS)
 
 
 def power_mode(client, system):
