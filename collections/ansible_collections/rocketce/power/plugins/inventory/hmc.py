@@ -287,6 +287,9 @@ FILTERS_SPEC = {
     "lpar_env": {"type": "list", "elements": "str", "default": ["aixlinux", "os400"]},
 }
 
+# Bumped whenever the cached LPAR records change shape (2: the modules' lpar_summary records).
+CACHE_RECORD_FORMAT = 2
+
 HOST_NAME_FIELDS = frozenset({"lpar", "system", "lpar_id", "hmc"})
 
 # Managed-system states in which the HMC has no working connection to the system, so it cannot list its LPARs:
@@ -645,6 +648,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "hmcs": [[entry["host"], entry["port"], entry["user"]] for entry in entries],
             "systems": filters["systems"],
             "include_affinity": include_affinity,
+            # The shape of the cached records: a cache written by an older plugin (other record keys) is ignored.
+            "record_format": CACHE_RECORD_FORMAT,
         }
         use_cache = self.get_option("cache")
         cache_key = self.get_cache_key(path)

@@ -155,6 +155,31 @@ def test_cache_ignored_when_the_query_changes(hmc_plugin, tmp_path):
     assert run.hostvars("lpar0001")["hmc_affinity_score"] == 1
 
 
+def test_cache_written_by_an_older_plugin_is_ignored(hmc_plugin, tmp_path):
+    """A cache entry with the old record shape (lpar_name/lpar_id keys, no record_format) is not served."""
+    config = {
+        "plugin": "rocketce.power.hmc",
+        "hmcs": [{"host": "hmc"}],
+        "cache": True,
+        "cache_plugin": "ansible.builtin.jsonfile",
+        "cache_connection": str(tmp_path / "cache"),
+    }
+    outputs = {"hmc": {"outputs": _system_with_lpars(2)}}
+    hmc_plugin(config, outputs, tmp_path, cache=True)
+    (entry,) = list((tmp_path / "cache").iterdir())
+    stored = json.loads(entry.read_text())
+    cached = json.loads(stored["__payload__"])  # ansible-core 2.19 jsonfile: the data as a JSON string
+    cached["query"].pop("record_format", None)
+    for result in cached["results"]:
+        for system in result["systems"]:
+            system["lpars"] = [{"lpar_name": "old", "lpar_id": 1} for _lpar in system["lpars"]]
+    stored["__payload__"] = json.dumps(cached)
+    entry.write_text(json.dumps(stored))
+    run = hmc_plugin(config, outputs, tmp_path, cache=True)
+    assert len(run.hmcs["hmc"].commands) == 4
+    assert run.hostvars("lpar0001")["hmc_lpar_name"] == "lpar0001"
+
+
 def test_vaulted_password_is_decrypted_for_the_client_only(hmc_plugin, tmp_path, monkeypatch):
     from ansible.errors import AnsibleError
     from ansible.parsing.dataloader import DataLoader
