@@ -16,19 +16,10 @@ description:
   - Lists the partitions of one managed system, or of every managed system of the HMC, from
     C(lssyscfg -r lpar) joined with the current processor and memory configuration
     (C(lshwres -r proc|mem --level lpar)).
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - rocketce.power.hmc.info_module
 options:
   system:
     description:
@@ -141,19 +132,7 @@ missing:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import (
-    HmcNameError,
-    validate_name,
-    validate_names,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     find_system,
     list_lpars,
@@ -196,28 +175,26 @@ def read_all_systems(client, names, resources):
     return lpars, [name for name in names if name not in found]
 
 
-def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str"),
-        names=dict(type="list", elements="str", default=[]),
-        resources=dict(type="bool", default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+def run(module, client):
     params = module.params
-    try:
-        names = validate_names(params["names"], "partition")
-        if params["system"] is not None:
-            validate_name(params["system"], "managed system")
-        with hmc_client_from_module(module) as client:
-            if params["system"] is not None:
-                find_system(client, params["system"])
-                lpars, missing = read_lpars(client, params["system"], names, params["resources"]), []
-            else:
-                lpars, missing = read_all_systems(client, names, params["resources"])
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(changed=False, lpars=lpars, missing=missing)
+    if params["system"] is None:
+        lpars, missing = read_all_systems(client, params["names"], params["resources"])
+    else:
+        find_system(client, params["system"])
+        lpars, missing = read_lpars(client, params["system"], params["names"], params["resources"]), []
+    return dict(changed=False, lpars=lpars, missing=missing)
+
+
+def main():
+    run_hmc_module(
+        dict(
+            system=dict(type="str"),
+            names=dict(type="list", elements="str", default=[]),
+            resources=dict(type="bool", default=True),
+        ),
+        run,
+        names={"system": "managed system", "names": "partition"},
+    )
 
 
 if __name__ == "__main__":

@@ -18,30 +18,15 @@ description:
     itself answers those with an error). A partition that is C(Starting) or C(Shutting Down) is waited for.
   - O(state=restarted) always shuts the partition down and activates it with O(profile), which is how profile
     changes (for example dedicated processors from M(rocketce.power.hmc_lpar_procs)) take effect.
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
+  - rocketce.power.hmc.system
+  - rocketce.power.hmc.partition
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 options:
-  system:
-    description:
-      - Managed system name.
-    type: str
-    required: true
-  name:
-    description:
-      - Partition name.
-    type: str
-    required: true
   state:
     description:
       - V(running) activates a C(Not Activated) partition with O(profile).
@@ -121,16 +106,9 @@ actions:
   sample: [shutdown (osshutdown), activate with profile default_profile]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcError,
-    HmcPartialResultError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError, validate_name
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError, as_int, parse_fields
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcPartialResultError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import require_range, run_hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import as_int, parse_fields
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import find_lpar, find_system
 
 RUNNING = "Running"
@@ -255,32 +233,28 @@ class LparStateRun:
         return self.result
 
 
+def check_wait_options(params):
+    require_range(params, "timeout", 1)
+    require_range(params, "poll_interval", 1)
+
+
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["running", "shutdown", "restarted"], default="running"),
-        profile=dict(type="str"),
-        shutdown_option=dict(type="str", default="auto",
-                             choices=["auto", "os", "os_immediate", "delayed", "immediate"]),
-        wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=900),
-        poll_interval=dict(type="int", default=5),
+    run_hmc_module(
+        dict(
+            system=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["running", "shutdown", "restarted"], default="running"),
+            profile=dict(type="str"),
+            shutdown_option=dict(type="str", default="auto",
+                                 choices=["auto", "os", "os_immediate", "delayed", "immediate"]),
+            wait=dict(type="bool", default=True),
+            timeout=dict(type="int", default=900),
+            poll_interval=dict(type="int", default=5),
+        ),
+        lambda module, client: LparStateRun(module, client).run(),
+        names={"system": "managed system", "name": "partition", "profile": "profile"},
+        check_params=check_wait_options,
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if module.params["timeout"] < 1 or module.params["poll_interval"] < 1:
-        module.fail_json(msg="timeout and poll_interval must be at least 1 second")
-    try:
-        validate_name(module.params["system"], "managed system")
-        validate_name(module.params["name"], "partition")
-        if module.params["profile"] is not None:
-            validate_name(module.params["profile"], "profile")
-        with hmc_client_from_module(module) as client:
-            result = LparStateRun(module, client).run()
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -1,32 +1,24 @@
-# -*- coding: utf-8 -*-
 # Copyright: rocketce-power engineers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """HmcClient over real SSH against the lab HMC simulator (lab/hmcsim): auth, host keys, reuse, errors, faults."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
-__metaclass__ = type
-
-import os
 import socket
 import sys
+from pathlib import Path
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import pytest
 
-import pytest  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _hmc_helpers.py beside this file
+import _hmc_helpers as hmc  # noqa: E402
 
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (  # noqa: E402
-    HmcAuthenticationError,
-    HmcClient,
-    HmcCommandError,
-    HmcConnectionError,
-    HmcHostKeyError,
-    HmcTimeoutError,
-    hmc_argument_spec,
-    hmc_client_from_params,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import parse_listing  # noqa: E402
-
+hmc_client = hmc.collection_module("module_utils", "hmc_client")
+HmcAuthenticationError, HmcClient, HmcCommandError, HmcConnectionError, HmcHostKeyError, HmcTimeoutError = (
+    hmc_client.HmcAuthenticationError, hmc_client.HmcClient, hmc_client.HmcCommandError,
+    hmc_client.HmcConnectionError, hmc_client.HmcHostKeyError, hmc_client.HmcTimeoutError)
+hmc_argument_spec, hmc_client_from_params = hmc_client.hmc_argument_spec, hmc_client.hmc_client_from_params
+parse_listing = hmc.collection_module("module_utils", "hmc_output").parse_listing
 hmcsim_testing = pytest.importorskip("hmcsim.testing")
 
 
@@ -89,8 +81,8 @@ def test_unknown_host_key_is_refused_unless_checking_is_off(sim, tmp_path):
 def test_changed_host_key_is_refused(sim, tmp_path):
     other = tmp_path / "known_hosts"
     # a different, valid ed25519 key for the same [host]:port
-    other.write_text("[%s]:%d ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
-                     % (sim.host, sim.port))
+    other.write_text(f"[{sim.host}]:{sim.port} ssh-ed25519 "
+                     "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n")
     with pytest.raises(HmcHostKeyError, match="does not match its known_hosts entry"):
         client(sim, known_hosts=str(other)).connect()
 
@@ -154,7 +146,7 @@ def test_connection_refused_is_a_connection_error():
         port = probe.getsockname()[1]
     hmc = HmcClient("127.0.0.1", "hscroot", port=port, host_key_checking=False, retries=1, retry_delay=0.01,
                     connect_timeout=2)
-    with pytest.raises(HmcConnectionError, match="cannot connect to the HMC at hscroot@127.0.0.1:%d" % port):
+    with pytest.raises(HmcConnectionError, match=f"cannot connect to the HMC at hscroot@127.0.0.1:{port}"):
         hmc.connect()
 
 

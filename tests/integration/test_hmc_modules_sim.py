@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: rocketce-power engineers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every HMC module end to end over real SSH against the lab HMC simulator (lab/hmcsim), checked in its audit log.
@@ -8,32 +7,22 @@ changes take effect, a second run changes nothing, check mode sends nothing muta
 exactly one SSH connection (each run starts with one ``lssyscfg -r sys``, so a connection must hold exactly one).
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
-__metaclass__ = type
-
-import os
 import sys
+from pathlib import Path
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import pytest
 
-import pytest  # noqa: E402
-from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.modules import (  # noqa: E402
-    hmc_lpar_info,
-    hmc_lpar_procs,
-    hmc_lpar_state,
-    hmc_memopt,
-    hmc_memopt_info,
-    hmc_power_mode,
-    hmc_system_info,
-)
-from ansible_collections.rocketce.power.tests.unit.plugins.modules.hmc_case_runner import ModuleExit  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _hmc_helpers.py beside this file
+import _hmc_helpers as hmc  # noqa: E402
 
 hmcsim_testing = pytest.importorskip("hmcsim.testing")
-MUTATING = {"optmem", "chsyscfg", "chsysstate", "chpwrmgmt", "chhwres"}
+hmc_lpar_info, hmc_lpar_procs, hmc_lpar_state, hmc_memopt, hmc_memopt_info, hmc_power_mode, hmc_system_info = (
+    hmc.collection_module("modules", name) for name in (
+        "hmc_lpar_info", "hmc_lpar_procs", "hmc_lpar_state", "hmc_memopt", "hmc_memopt_info", "hmc_power_mode",
+        "hmc_system_info"))
+run, mutations = hmc.run, hmc.mutations
 SYSTEM = "p10-s1024-lab"
 
 
@@ -42,36 +31,6 @@ def sim(tmp_path_factory):
     with hmcsim_testing.running_simulator(tmp_path_factory.mktemp("hmcsim"), time_scale=0.1,
                                           dpo_seconds=1.5) as simulator:
         yield simulator
-
-
-def run(module, sim, check=False, diff=True, **params):
-    """Run a module's main() against the simulator; returns (result, audit entries of this run)."""
-    args = dict(hmc_host=sim.host, hmc_port=sim.port, hmc_key_file=str(sim.client_key),
-                hmc_known_hosts=str(sim.known_hosts), _ansible_check_mode=check, _ansible_diff=diff)
-    args.update(params)
-    start = len(sim.audit())
-
-    def exit_json(self, **kwargs):
-        kwargs.setdefault("failed", False)
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs.update(failed=True, msg=msg)
-        raise ModuleExit(kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-        patch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-        with patch_module_args(args), pytest.raises(ModuleExit) as exit_info:
-            module.main()
-    entries = sim.audit()[start:]
-    assert len(set(entry["connection"] for entry in entries)) == 1, "one SSH connection per module run"
-    assert entries[0]["argv"] == ["lssyscfg", "-r", "sys"]
-    return exit_info.value.result, entries
-
-
-def mutations(entries):
-    return [entry["argv"] for entry in entries if entry["argv"] and entry["argv"][0] in MUTATING]
 
 
 def test_system_info_sizes_both_lab_systems(sim):
@@ -134,13 +93,14 @@ def test_lpar_state_start_and_shutdown_are_idempotent(sim):
 
 
 def test_power_mode_round_trip(sim):
-    checked, entries = run(hmc_power_mode, sim, check=True, system=SYSTEM, mode="static")
+    checked, entries = run(hmc_power_mode, sim, check=True, system=SYSTEM, mode="nominal")
     assert checked["changed"] and mutations(entries) == []
-    changed, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="static")
-    assert changed["changed"] and changed["previous_mode"] == "max_perf" and len(mutations(entries)) == 1
-    back, _entries = run(hmc_power_mode, sim, system=SYSTEM, mode="max_perf")
-    assert back["changed"] and back["previous_mode"] == "static"
-    same, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="max_perf")
+    changed, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="nominal")
+    assert changed["changed"] and changed["previous_mode"] == "maximum_performance"
+    assert mutations(entries) == [["chpwrmgmt", "-m", SYSTEM, "-r", "sys", "-o", "enable", "-t", "static"]]
+    back, _entries = run(hmc_power_mode, sim, system=SYSTEM, mode="maximum_performance")
+    assert back["changed"] and back["previous_mode"] == "nominal"
+    same, entries = run(hmc_power_mode, sim, system=SYSTEM, mode="maximum_performance")
     assert not same["changed"] and mutations(entries) == []
 
 
