@@ -75,14 +75,17 @@ test: setup lint unit sanity molecule
 ## ---------------------------------------------------------------- ansible-core matrix
 # Every ansible-core version the collection claims (lab/requirements/ansible-core-matrix.txt) is tested: the
 # controller's pin in .venv by `unit` and `sanity`, each other one in a venv of its own (.venv/core/<version>, pins
-# from constraints.txt less ansible-core) by `core-matrix`: the collection's unit tests and the build + install test,
-# then ansible-test sanity.
+# from constraints.txt less ansible-core) by `core-matrix`: CORE_MATRIX_TESTS, then ansible-test sanity.
 # `make core-matrix CORE_MATRIX="2.19.0 2.19.14"` runs any of them (the controller's too) in their own venvs.
 CORE_MATRIX_FILE := lab/requirements/ansible-core-matrix.txt
 CORE_VERSIONS    := $(shell sed -n 's/^ansible-core==//p' $(CORE_MATRIX_FILE))
 CONTROLLER_CORE  := $(shell sed -n 's/^ansible-core==//p' lab/requirements/constraints.txt)
 CORE_MATRIX      ?= $(filter-out $(CONTROLLER_CORE),$(CORE_VERSIONS))
 CORE_VENVS       := $(VENV)/core
+# The tests that exercise ansible-core itself: module and plugin unit tests, the HMC modules end to end against
+# the simulator, the collection's build + install + ansible-doc.
+CORE_MATRIX_TESTS := $(COLLECTION)/tests/unit $(wildcard tests/integration/test_hmc_modules_sim.py \
+                     tests/integration/test_hmc_client.py) tests/integration/test_collection_install.py
 
 .PHONY: core-matrix $(addprefix core-matrix-,$(CORE_VERSIONS))
 .PRECIOUS: $(CORE_VENVS)/%/.installed
@@ -90,8 +93,8 @@ core-matrix: $(addprefix core-matrix-,$(CORE_MATRIX))
 
 $(addprefix core-matrix-,$(CORE_VERSIONS)): core-matrix-%: setup $(CORE_VENVS)/%/.installed
 	@start=$$SECONDS; export PATH=$(CORE_VENVS)/$*/bin:$$PATH; \
-	  echo "=== ansible-core $$(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'): collection unit tests, build + install"; \
-	  pytest -q -p no:cacheprovider --import-mode=importlib $(COLLECTION)/tests/unit tests/integration/test_collection_install.py; \
+	  echo "=== ansible-core $$(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'): $(CORE_MATRIX_TESTS)"; \
+	  pytest -q -p no:cacheprovider --import-mode=importlib $(CORE_MATRIX_TESTS); \
 	  unit=$$((SECONDS - start)); echo "=== ansible-core $*: ansible-test sanity"; \
 	  lab/setup/sanity.sh $(COLLECTION); \
 	  echo "=== ansible-core $*: unit $${unit}s, sanity $$((SECONDS - start - unit))s (venv made before)"
