@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 from . import daemon
+from .dialect import DialectError
 from .model import ModelError, load_model
-from .numa import numa_view, numactl_hardware
+from .numa import lscpu_text, numa_view, numactl_hardware
 from .server import Credentials, Simulator, install_signal_handlers
 from .state import Store
 
@@ -53,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     numa.add_argument("--system", required=True)
     numa.add_argument("--lpar", required=True)
     numa.add_argument("--model", type=_existing_file, help="used when DIR has no state.json yet")
-    numa.add_argument("--format", choices=["json", "numactl"], default="json",
-                      help="JSON, or the text of `numactl --hardware`")
+    numa.add_argument("--format", choices=["json", "numactl", "lscpu"], default="json",
+                      help="JSON, or the text of `numactl --hardware` or of `lscpu`")
     check = commands.add_parser("check-model", help="validate a model file")
     check.add_argument("model", type=_existing_file)
     return parser
@@ -103,6 +104,8 @@ def numa(args: argparse.Namespace) -> int:
     view = numa_view(system, lpar)
     if args.format == "numactl":
         print(numactl_hardware(view, system.topology.chips_per_socket), end="")
+    elif args.format == "lscpu":
+        print(lscpu_text(view), end="")
     else:
         print(json.dumps(view))
     return 0
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.model}: {len(model.systems)} systems, "
               f"{sum(len(s.lpars) for s in model.systems)} partitions: OK")
         return 0
-    except (ModelError, FileNotFoundError, OSError) as exc:
+    except (ModelError, DialectError, FileNotFoundError, OSError) as exc:
         print(f"hmcsim: {exc}", file=sys.stderr)
         return 1
 
