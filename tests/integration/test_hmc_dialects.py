@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # _hmc_helpers.py besi
 import _hmc_helpers as hmc  # noqa: E402
 
 hmcsim_testing = pytest.importorskip("hmcsim.testing")
-hmc_lpar_state, hmc_memopt, hmc_memopt_info, hmc_power_mode = (
-    hmc.collection_module("modules", name) for name in ("hmc_lpar_state", "hmc_memopt", "hmc_memopt_info",
-                                                        "hmc_power_mode"))
+hmc_lpar_info, hmc_lpar_state, hmc_memopt, hmc_memopt_info, hmc_power_mode = (
+    hmc.collection_module("modules", name) for name in ("hmc_lpar_info", "hmc_lpar_state", "hmc_memopt",
+                                                        "hmc_memopt_info", "hmc_power_mode"))
 run, mutations = hmc.run, hmc.mutations
 VARIANTS = hmc.REPO / "lab" / "hmc" / "variants"
 SYSTEM = "p10-s1024-lab"
@@ -168,3 +168,16 @@ def test_error_partition_is_shut_down_immediately(tmp_path):
         stopped, entries = run(hmc_lpar_state, sim, shutdown_option="immediate", **params)
     assert stopped["changed"] and stopped["state"] == "Not Activated"
     assert [argv[5:] for argv in mutations(entries)] == [["-o", "shutdown", "--immed", "--id", "4"]]
+
+
+def test_powered_off_system_keeps_its_partitions_in_the_listing(tmp_path):
+    with simulator(tmp_path, model=VARIANTS / "powered-off.yml") as sim:
+        listed, _entries = run(hmc_lpar_info, sim)
+        dpo, entries = run(hmc_memopt_info, sim, system="s1022-off")
+    assert not listed["failed"] and listed["unlisted_systems"] == []
+    off = [lpar for lpar in listed["lpars"] if lpar["system"] == "s1022-off"]
+    on = [lpar for lpar in listed["lpars"] if lpar["system"] == "s1024-on"]
+    assert off and all(lpar["system_state"] == "Power Off" and lpar["procs"] is None for lpar in off)
+    assert on and all(lpar["procs"] is not None for lpar in on)
+    assert dpo["failed"] and "does not support Dynamic Platform Optimization" in dpo["msg"]
+    assert "unavailable" in dpo["msg"] and mutations(entries) == []
