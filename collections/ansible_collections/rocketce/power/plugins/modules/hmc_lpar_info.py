@@ -137,7 +137,7 @@ unlisted_systems:
   elements: dict
   contains:
     name:
-      description: Managed system name.
+      description: The system that could not be listed.
       type: str
     state:
       description: Its state (C(Power Off), C(No Connection)...).
