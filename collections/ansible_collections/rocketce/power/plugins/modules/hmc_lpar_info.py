@@ -23,8 +23,10 @@ extends_documentation_fragment:
 options:
   system:
     description:
-      - Managed system name. When omitted, the partitions of every managed system in state C(Operating) or
-        C(Standby) are listed.
+      - Managed system name. When omitted, the partitions of every managed system are listed.
+      - Processors and memory are joined for systems in state C(Operating) only; the partitions of a system in
+        another state (C(Standby), C(Power Off)...) are listed with their state and null resources, and such a
+        system whose partitions the HMC cannot list is reported in RV(unlisted_systems).
     type: str
   names:
     description:
@@ -66,6 +68,10 @@ lpars:
       description: Managed system of the partition.
       type: str
       sample: p10-s1024-lab
+    system_state:
+      description: State of that managed system; resources are null unless it is C(Operating).
+      type: str
+      sample: Operating
     name:
       description: Partition name.
       type: str
@@ -124,6 +130,21 @@ lpars:
     rmc_state:
       description: RMC connection state (C(active), C(inactive)...).
       type: str
+unlisted_systems:
+  description: Managed systems, not C(Operating), whose partitions the HMC could not list (only without O(system)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The system that could not be listed.
+      type: str
+    state:
+      description: Its state (C(Power Off), C(No Connection)...).
+      type: str
+    error:
+      description: The HMC's answer to C(lssyscfg -r lpar).
+      type: str
 missing:
   description: Requested names found on no managed system (only without O(system)).
   returned: always
@@ -132,6 +153,7 @@ missing:
   sample: []
 """
 
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcCommandError
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     find_system,
@@ -143,46 +165,56 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources impor
     select_lpars,
 )
 
-LISTABLE_SYSTEM_STATES = ("Operating", "Standby")
+# Only an Operating system reports the processors and memory of its partitions; a system in another state
+# (Standby, Power Off...) still lists its partitions with their state [U], without resources.
+RESOURCE_SYSTEM_STATES = ("Operating",)
 
 
-def read_lpars(client, system, names, resources, strict=True):
-    """Summaries of the partitions of ``system``; with ``strict`` an unknown name in ``names`` fails."""
+def read_lpars(client, system_row, names, resources, strict=True):
+    """Summaries of the partitions of a system; with ``strict`` an unknown name in ``names`` fails."""
+    system, system_state = system_row["name"], system_row.get("state")
     rows = list_lpars(client, system)
     if names and strict:
         rows = select_lpars(rows, names, system)
     elif names:
         rows = [row for row in rows if row.get("name") in names]
-    procs = lpar_processors(client, system) if resources and rows else {}
-    mem = lpar_memory(client, system) if resources and rows else {}
+    resources = resources and bool(rows) and system_state in RESOURCE_SYSTEM_STATES
+    procs = lpar_processors(client, system) if resources else {}
+    mem = lpar_memory(client, system) if resources else {}
     lpars = []
     for row in rows:
         lpar = lpar_summary(row, procs.get(row.get("name")), mem.get(row.get("name")))
-        lpar["system"] = system
+        lpar.update(system=system, system_state=system_state)
         lpars.append(lpar)
     return lpars
 
 
 def read_all_systems(client, names, resources):
-    lpars = []
-    for system in list_systems(client):
-        if system.get("state") in LISTABLE_SYSTEM_STATES:
-            lpars.extend(read_lpars(client, system["name"], names, resources, strict=False))
+    """Partitions of every managed system; a system that is not Operating and cannot list them is reported in
+    ``unlisted`` with the HMC's answer instead of failing the whole listing."""
+    lpars, unlisted = [], []
+    for system_row in list_systems(client):
+        try:
+            lpars.extend(read_lpars(client, system_row, names, resources, strict=False))
+        except HmcCommandError as exc:
+            if system_row.get("state") in RESOURCE_SYSTEM_STATES:
+                raise
+            unlisted.append({"name": system_row["name"], "state": system_row.get("state"), "error": exc.text})
     if names:
         order = dict((name, index) for index, name in enumerate(names))
         lpars.sort(key=lambda lpar: order[lpar["name"]])
     found = set(lpar["name"] for lpar in lpars)
-    return lpars, [name for name in names if name not in found]
+    return lpars, [name for name in names if name not in found], unlisted
 
 
 def run(module, client):
     params = module.params
     if params["system"] is None:
-        lpars, missing = read_all_systems(client, params["names"], params["resources"])
+        lpars, missing, unlisted = read_all_systems(client, params["names"], params["resources"])
     else:
-        find_system(client, params["system"])
-        lpars, missing = read_lpars(client, params["system"], params["names"], params["resources"]), []
-    return dict(changed=False, lpars=lpars, missing=missing)
+        system_row = find_system(client, params["system"])
+        lpars, missing, unlisted = read_lpars(client, system_row, params["names"], params["resources"]), [], []
+    return dict(changed=False, lpars=lpars, missing=missing, unlisted_systems=unlisted)
 
 
 def main():

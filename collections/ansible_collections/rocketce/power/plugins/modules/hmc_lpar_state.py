@@ -18,6 +18,10 @@ description:
     itself answers those with an error). A partition that is C(Starting) or C(Shutting Down) is waited for.
   - O(state=restarted) always shuts the partition down and activates it with O(profile), which is how profile
     changes (for example dedicated processors from M(rocketce.power.hmc_lpar_procs)) take effect.
+  - A partition in C(Error) or C(Not Available) does not leave that state on its own, so waiting ends there at
+    once - whether the partition was found in it or went there while being started or shut down - and the task
+    fails with the partition's last reference code (C(lsrefcode -r lpar), RV(refcode)). A partition in C(Error)
+    can be shut down (and restarted) with O(shutdown_option=immediate) only.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
@@ -98,6 +102,12 @@ profile:
   description: The profile used for activation (null when not activated).
   returned: always
   type: str
+refcode:
+  description: The partition's last reference code when it was found in, or went to, C(Error) or C(Not Available)
+    (null otherwise, or when it could not be read).
+  returned: always
+  type: str
+  sample: BA218001
 actions:
   description: What the task did (or, in check mode, would do), in order.
   returned: always
@@ -106,7 +116,11 @@ actions:
   sample: [shutdown (osshutdown), activate with profile default_profile]
 """
 
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcPartialResultError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
+    HmcCommandError,
+    HmcOutputError,
+    HmcPartialResultError,
+)
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import require_range, run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import as_int, parse_fields
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import find_lpar, find_system
@@ -117,6 +131,11 @@ STOPPED = "Not Activated"
 STARTING_STATES = ("Starting",)
 STOPPING_STATES = ("Shutting Down",)
 ACTIVE_STATES = (RUNNING, "Open Firmware")
+# States a partition does not leave on its own: waiting in them would only run out the timeout. Their reason is
+# the partition's last reference code (lsrefcode).
+TERMINAL_STATES = ("Error", "Not Available")
+# The HMC shuts a partition in Error down only immediately.
+IMMEDIATE_ONLY_STATES = ("Error",)
 SHUTDOWN_COMMANDS = {
     "os": ["-o", "osshutdown"],
     "os_immediate": ["-o", "osshutdown", "--immed"],
@@ -137,7 +156,7 @@ class LparStateRun:
         self.system = module.params["system"]
         self.name = module.params["name"]
         self.lpar_id = None
-        self.result = dict(changed=False, state=None, previous_state=None, profile=None, actions=[])
+        self.result = dict(changed=False, state=None, previous_state=None, profile=None, actions=[], refcode=None)
 
     def read_state(self):
         rows = parse_fields(self.client.run(["lssyscfg", "-r", "lpar", "-m", self.system, "--filter",
@@ -147,10 +166,41 @@ class LparStateRun:
                                  self.result)
         return rows[0]["state"]
 
+    def read_refcode(self):
+        """The partition's last reference code, or a sentence saying why it could not be read."""
+        argv = ["lsrefcode", "-r", "lpar", "-m", self.system, "--filter", "lpar_ids=%d" % self.lpar_id, "-F", "refcode"]
+        try:
+            rows = parse_fields(self.client.run(argv), ["refcode"])
+        except (HmcCommandError, HmcOutputError) as exc:
+            # The state is the failure; the code only explains it, so a failed read is reported, not raised.
+            return None, "reference code unavailable: %s" % exc
+        refcode = rows[0]["refcode"] if rows else ""
+        return refcode or None, "reference code %s" % (refcode or "none")
+
+    def stuck(self, state, problem):
+        """Fail for a partition in a terminal state, with its reference code."""
+        refcode, described = self.read_refcode()
+        self.result.update(state=state, refcode=refcode)
+        raise LparStateError("partition %s on %s is %r (%s), %s; it does not leave that state on its own: look up the "
+                             "reference code, fix the cause, then rerun the task"
+                             % (self.name, self.system, state, described, problem), self.result)
+
+    def cannot(self, state, action):
+        if state in TERMINAL_STATES:
+            self.stuck(state, "it cannot be %s" % action)
+        raise LparStateError("partition %s on %s is %r, it cannot be %s" % (self.name, self.system, state, action),
+                             self.result)
+
+    def can_shut_down(self, state):
+        return state in ACTIVE_STATES or (state in IMMEDIATE_ONLY_STATES
+                                          and self.params["shutdown_option"] == "immediate")
+
     def wait_for(self, targets, state):
-        """Poll until the state is one of ``targets``; returns it."""
+        """Poll until the state is one of ``targets``; returns it. A terminal state ends the wait at once."""
         if state in targets or not self.params["wait"] or self.module.check_mode:
             return state
+        if state in TERMINAL_STATES:
+            self.stuck(state, "not %s" % " or ".join(targets))
         deadline = self.client.clock() + self.params["timeout"]
         while True:
             remaining = deadline - self.client.clock()
@@ -164,6 +214,8 @@ class LparStateRun:
             state = self.read_state()
             if state in targets:
                 return state
+            if state in TERMINAL_STATES:
+                self.stuck(state, "reached while waiting for %s" % " or ".join(targets))
 
     def act(self, description, options, expect):
         self.result["changed"] = True
@@ -204,22 +256,21 @@ class LparStateRun:
             if state == STOPPED:
                 state = self.activate(profile)
             elif state not in ACTIVE_STATES + STARTING_STATES:
-                raise LparStateError("partition %s on %s is %r, it cannot be activated"
-                                     % (self.name, self.system, state), self.result)
+                self.cannot(state, "activated")
         elif target == "shutdown":
-            if state in ACTIVE_STATES:
+            if self.can_shut_down(state):
                 state = self.shutdown(lpar)
             elif state not in (STOPPED,) + STOPPING_STATES:
-                raise LparStateError("partition %s on %s is %r, it cannot be shut down"
-                                     % (self.name, self.system, state), self.result)
+                self.cannot(state, "shut down" + (" (only shutdown_option=immediate can)"
+                                                  if state in IMMEDIATE_ONLY_STATES else ""))
         else:
-            if state in ACTIVE_STATES:
+            if self.can_shut_down(state):
                 state = self.shutdown(lpar)
                 if self.module.check_mode:
                     state = STOPPED
             if state != STOPPED:
-                raise LparStateError("partition %s on %s is %r, it cannot be restarted"
-                                     % (self.name, self.system, state), self.result)
+                self.cannot(state, "restarted" + (" (only shutdown_option=immediate can shut it down)"
+                                                  if state in IMMEDIATE_ONLY_STATES else ""))
             state = self.activate(profile)
 
         if self.module.check_mode and self.result["changed"]:

@@ -11,20 +11,19 @@ collection, so ``ansible_collections.rocketce.power...`` imports - and the plugi
 from __future__ import annotations
 
 import os
-import sys
 
 # .../collections/ansible_collections/rocketce/power/tests/unit -> .../collections
 COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), *([os.pardir] * 5)))
 
 
 def _install_collection_loader():
-    from ansible.plugins.loader import init_plugin_loader
     from ansible.utils.collection_loader import AnsibleCollectionConfig
 
-    if AnsibleCollectionConfig.collection_finder is None:
-        init_plugin_loader([COLLECTIONS_DIR])
-    if COLLECTIONS_DIR not in sys.path:
-        sys.path.insert(0, COLLECTIONS_DIR)
+    if AnsibleCollectionConfig.collection_finder is not None:
+        return  # ansible-test units installed it (its module tests cannot import the controller's plugin loader)
+    from ansible.plugins.loader import init_plugin_loader
+
+    init_plugin_loader([COLLECTIONS_DIR])
 
 
 _install_collection_loader()
