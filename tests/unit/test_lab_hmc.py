@@ -19,7 +19,7 @@ FAKE_HMCSIM = """#!{python}
 import argparse, pathlib, socket, sys, time
 p = argparse.ArgumentParser()
 p.add_argument("cmd"); p.add_argument("--model"); p.add_argument("--listen"); p.add_argument("--state-dir")
-p.add_argument("--authorized-keys"); p.add_argument("--password-file")
+p.add_argument("--authorized-keys"); p.add_argument("--password-file"); p.add_argument("--numa-views")
 a = p.parse_args()
 if {fail}:
     print("hmcsim: cannot load model", file=sys.stderr); sys.exit(2)

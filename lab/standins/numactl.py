@@ -2,8 +2,9 @@
 """Lab stand-in for `numactl --hardware`: prints the NUMA view the HMC simulator's placement gives this LPAR.
 
 A lab host is a container on an x86 box, so the kernel's NUMA view says nothing about the simulated LPAR.
-The lab writes the simulator's view of the LPAR (JSON: {"nodes": [{"id", "cpus", "memory_mb"}]}) to
-/etc/rocketce-lab/numa-view.json; this script prints it in numactl's own format (numactl.c hardware()),
+The HMC simulator keeps the simulator's view of the LPAR (JSON: {"nodes": [{"id", "cpus", "memory_mb"}]}) in
+/etc/rocketce-lab/numa-view.json of the host, rewriting it whenever the placement changes (hmcsim.export, set up
+by lab/labctl); this script prints it in numactl's own format (numactl.c hardware()),
 so numa_info parses exactly what it would parse on an LPAR. Any other invocation runs the real numactl.
 """
 import json
@@ -49,7 +50,7 @@ def main(argv):
         with open(VIEW_FILE, encoding="utf-8") as handle:
             sys.stdout.write(render(json.load(handle)))
         return 0
-    os.execv(REAL_NUMACTL, [REAL_NUMACTL, *argv[1:]])
+    os.execv(REAL_NUMACTL, [REAL_NUMACTL, *argv[1:]])  # noqa: S606 - the real numactl, argv list
     return 127
 
 
