@@ -7,9 +7,9 @@ from labctl import procs
 
 
 def ssh(sim, command):
-    argv = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={sim.known_hosts}",
-            "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR", "-i", str(sim.client_key), "-p", str(sim.port),
-            f"hscroot@{sim.host}", command]
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+            "-o", f"UserKnownHostsFile={sim.known_hosts}", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+            "-i", str(sim.client_key), "-p", str(sim.port), f"hscroot@{sim.host}", command]
     return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
 
 
