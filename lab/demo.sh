@@ -13,11 +13,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 timed() { local t0=$SECONDS; "$@"; echo "demo: $1 ${2:-} took $((SECONDS - t0))s"; }
 
 # The models are a cache of training: kept only while the hash of what trained them is the same.
-inputs_key() {  # APP ARGS... -> hash of the app's sources, its bundled data and the training arguments
-  local app=$1; shift
-  { find "apps/$app/src" "apps/$app/data" "apps/$app/pyproject.toml" -type f ! -name '*.pyc' -print0 | sort -z \
-      | xargs -0 sha256sum; echo "$*"; } | sha256sum | cut -c1-16
-}
+inputs_key() { lab/models_key.sh "$@"; }
 fresh() {  # DIR KEY -> true when DIR holds a complete model trained from KEY
   [ -f "$1/manifest.json" ] && [ "$(cat "$1/.inputs" 2>/dev/null)" = "$2" ]
 }
