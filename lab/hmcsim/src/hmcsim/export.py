@@ -3,7 +3,8 @@
 FILE (JSON, written by whoever runs the simulator, e.g. lab/labctl) lists what to keep current:
     {"views": [{"system": "p10-s1024-lab", "lpar": "ai-lpar01", "file": "/.../etc/rocketce-lab/numa-view.json"}]}
 After every save of the state (every command that changed it, every DPO step), the view of each listed partition
-(`hmcsim numa`'s JSON) is written to its file when it differs from what the file holds. A file whose directory
+(`hmcsim numa`'s JSON, plus the same as `numactl --hardware` prints it) is written to its file when it differs from
+what the file holds. A file whose directory
 does not exist is skipped: the directory is the consumer's (a lab host's root file system that may be down), and
 the simulator never creates one. FILE is read again each time, so its owner may change it while the simulator runs.
 """
@@ -16,14 +17,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from .numa import numa_view
+from .numa import numa_view, numactl_hardware
 from .state import Store
 
 log = logging.getLogger(__name__)
 
 
-def render(view: dict) -> str:
-    return json.dumps(view, indent=1, sort_keys=True) + "\n"
+def render(view: dict, chips_per_socket: int) -> str:
+    """The view (`hmcsim numa`'s JSON) plus how `numactl --hardware` shows it, for the host's numactl stand-in."""
+    return json.dumps({**view, "numactl_hardware": numactl_hardware(view, chips_per_socket)}, indent=1,
+                      sort_keys=True) + "\n"
 
 
 def read_targets(views_file: Path) -> list[dict]:
@@ -49,7 +52,7 @@ def write_views(store: Store, views_file: Path) -> list[str]:
         if lpar is None:
             log.error("numa view: no partition %r on %r", target["lpar"], target["system"])
             continue
-        text = render(numa_view(system, lpar))
+        text = render(numa_view(system, lpar), system.topology.chips_per_socket)
         try:
             if path.exists() and path.read_text(encoding="utf-8") == text:
                 continue
