@@ -107,8 +107,9 @@ def leftovers(spec: config.LabSpec, lab: Lab) -> list[str]:
         markers.append(str(lab.state))
     if spec.hmc:
         markers.append(str(config.with_state(spec.hmc.state_dir, lab.state)))
+    callers = ancestors()  # e.g. `make lab-down LAB_STATE=DIR`: named after the state dir, but not the lab's
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or int(proc.name) in callers:
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -118,6 +119,20 @@ def leftovers(spec: config.LabSpec, lab: Lab) -> list[str]:
         if not zombie and any(m in cmdline for m in markers):
             left.append(f"process {proc.name}: {cmdline.strip()[:100]}")
     return left
+
+
+def ancestors(pid: int | None = None) -> set[int]:
+    """This process and every process it descends from."""
+    found = set()
+    pid = os.getpid() if pid is None else pid
+    while pid > 1 and pid not in found:
+        found.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat[stat.rindex(")") + 2 :].split()[1])
+    return found
 
 
 def down(spec: config.LabSpec, lab: Lab, repo: Path) -> list[str]:
