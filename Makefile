@@ -8,6 +8,7 @@ VENV        := $(CURDIR)/.venv
 PY          := $(VENV)/bin/python
 COLLECTION  := collections/ansible_collections/rocketce/power
 LAB_STATE   ?= /var/tmp/rocketce-lab
+DEMO_EXPECT_UNCHANGED ?=
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
@@ -29,13 +30,16 @@ PYTEST_GROUPS := $(subst $(space),$(comma),$(strip $(wildcard tests/unit tests/i
 # Python packages of this repo installed editable into the venv (each has its own pyproject.toml).
 LOCAL_PACKAGES := $(wildcard lab/hmcsim/pyproject.toml apps/ids/pyproject.toml apps/fraud/pyproject.toml)
 
-.PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-status \
+.PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-reset lab-status \
         docs collection-build clean
 
 help:
 	@echo "make demo   - set up everything, bring the lab up, run site.yml on it, print a summary"
 	@echo "make test   - set up everything and run every test (lint, unit, sanity, molecule)"
 	@echo "make lab-up | lab-down | lab-status - the lab (HMC simulator + systemd lab hosts)"
+	@echo "make lab-reset - fresh lab hosts and the HMC simulator back at its model (the next demo shows a DPO again)"
+	@echo "LAB_STATE=DIR (default $(LAB_STATE)) picks the lab's state dir; DEMO_EXPECT_UNCHANGED=1 makes"
+	@echo "  \`make demo\` fail unless site.yml changed nothing"
 
 ## ---------------------------------------------------------------- setup
 setup: system-packages venv
@@ -116,11 +120,14 @@ lab-up: setup
 lab-down: setup
 	$(PY) lab/labctl.py down
 
+lab-reset: setup
+	$(PY) lab/labctl.py reset
+
 lab-status: setup
 	$(PY) lab/labctl.py status
 
 demo: setup lab-up
-	lab/demo.sh
+	DEMO_EXPECT_UNCHANGED=$(DEMO_EXPECT_UNCHANGED) lab/demo.sh
 
 docs: setup
 	$(PY) lab/setup/gen_docs.py

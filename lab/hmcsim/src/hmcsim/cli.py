@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import daemon
+from . import daemon, export
 from .dialect import DialectError
 from .model import ModelError, load_model
 from .numa import lscpu_text, numa_view, numactl_hardware
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reset-state", action="store_true", help="ignore DIR/state.json and start from the model")
     serve.add_argument("--log-level", default="WARNING")
     serve.add_argument("--daemon", action="store_true", help="run in the background; return once listening")
+    serve.add_argument("--numa-views", type=Path, help="JSON list of partitions whose NUMA view to keep written "
+                       "into files (hmcsim.export)")
     for name, text in (("stop", "stop a simulator started for DIR"), ("status", "is a simulator serving DIR?"),
                        ("known-hosts", "print the known_hosts line for DIR's simulator")):
         command = commands.add_parser(name, help=text)
@@ -77,6 +79,8 @@ def serve(args: argparse.Namespace) -> int:
     pid_file = args.state_dir / daemon.PID_FILE
     pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
     store = Store(args.model, args.state_dir, reset=args.reset_state)
+    if args.numa_views:
+        export.attach(store, args.numa_views)
     store.save()
     host, port = args.listen
     simulator = Simulator(store, host, port, Credentials(args.authorized_keys, args.password_file))
