@@ -4,17 +4,11 @@ own OpenAPI document: schemathesis with all checks, >= 500 cases per operation w
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
-from pathlib import Path
-
-_spec = importlib.util.spec_from_file_location("contract_testing", Path(__file__).parents[2] / "contract_testing.py")
-contract = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(contract)
 
 
-def test_schemathesis_all_checks_find_nothing(trained, tmp_path):
+def test_schemathesis_all_checks_find_nothing(contract, trained, tmp_path):
     port = contract.free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "rocketce_fraud.cli", "serve", "--model", str(trained["model"]),
