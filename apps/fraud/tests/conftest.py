@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -33,3 +34,12 @@ def trained(tmp_path_factory) -> dict:
     model_dir = base / "model"
     metrics = run(data, model_dir, TrainConfig(epochs=2, xgb_rounds=120, baseline=False, max_train_windows=30_000))
     return {"data": data, "model": model_dir, "metrics": metrics}
+
+
+@pytest.fixture(scope="session")
+def contract():
+    """apps/contract_testing.py: the contract test both apps' suites share (loaded by path; it is no package)."""
+    spec = importlib.util.spec_from_file_location("contract_testing", Path(__file__).parents[2] / "contract_testing.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

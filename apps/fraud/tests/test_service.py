@@ -136,23 +136,52 @@ def test_client_mistakes_get_4xx_with_reasons(trained, client):
     assert client.post("/v1/stream", json=dict(good, day=31, month=2)).status_code == 422
     assert client.post("/v1/stream", json=dict(good, errors="Bad Mood")).status_code == 422
     assert client.post("/v1/stream", json=dict(good, surprise=1)).status_code == 422
+    # JSON Schema's types: a boolean or a string is not an integer (12.0 is), header names are not field names.
+    assert client.post("/v1/stream", json=dict(good, mcc=float(good["mcc"]))).status_code in (200, 409)
+    for wrong in ({"mcc": False}, {"card": True}, {"card": "1"}, {"amount": True}, {"merchant_name": "12abc"},
+                  {"merchant_name": str(2**63)}, {"time": "6:7"}, {"errors": "Bad CVV,"}, {"zip": False}):
+        answer = client.post("/v1/stream", json=dict(good, **wrong))
+        assert answer.status_code == 422, wrong
+        assert answer.json["details"][0]["loc"][0] == next(iter(wrong)), answer.json
+    score = client.post("/v1/score", json={"transactions": [dict(good, mcc=False)]})
+    assert score.status_code == 422 and score.json["details"][0]["loc"][:3] == ["transactions", "0", "mcc"]
+    header_names = {"MCC" if k == "mcc" else k: v for k, v in good.items()}
+    assert client.post("/v1/stream", json=header_names).status_code == 422
+    assert client.post("/v1/stream", data=json.dumps(good), content_type="text/plain").status_code == 400
     assert client.post("/v1/score", json={"transactions": []}).status_code == 422
     assert client.post("/v1/stream", json=good).status_code == 200
     older = client.post("/v1/stream", json=row_to_event(rows[0]))
     if (rows[0]["Year"], rows[0]["Month"], rows[0]["Day"], rows[0]["Time"]) != (
             rows[1]["Year"], rows[1]["Month"], rows[1]["Day"], rows[1]["Time"]):
         assert older.status_code == 409 and "older" in older.json["error"]
-    assert client.get("/v1/stream").status_code == 405
+    not_allowed = client.get("/v1/stream")
+    assert not_allowed.status_code == 405 and not_allowed.headers["Allow"] == "OPTIONS, POST"
+    assert client.put("/metrics").headers["Allow"] == "GET, HEAD, OPTIONS"
     assert client.get("/nope").status_code == 404
 
 
-def test_metrics_and_openapi(trained, client):
-    client.post("/v1/stream", json=row_to_event(card_rows(trained["data"])[0]))
+def test_model_version_metrics_and_openapi(trained, client):
+    version = ModelBundle.load(trained["model"]).version
+    ready = client.get("/readyz").json
+    assert ready["model_version"] == version and version.startswith("0.1.0+")
+    rows = card_rows(trained["data"])
+    streamed = client.post("/v1/stream", json=row_to_event(rows[0]))
+    assert streamed.json["model_version"] == version
+    batch = client.post("/v1/score", json={"transactions": [row_to_event(r) for r in rows[1:3]]})
+    assert batch.json["model_version"] == version
+    client.post("/v1/stream", json=dict(row_to_event(rows[1]), mcc=False))
     text = client.get("/metrics").data.decode()
     assert 'fraud_transactions_scored_total{endpoint="stream",model="xgboost"}' in text
+    for series in ('fraud_http_requests_total{method="POST",route="/v1/stream",status="200"}',
+                   'fraud_http_requests_total{method="POST",route="/v1/stream",status="422"}',
+                   'fraud_http_requests_total{method="POST",route="/v1/score",status="200"}',
+                   'fraud_http_request_duration_seconds_count{method="POST",route="/v1/stream"}',
+                   f'fraud_model_info{{threshold="best_f1",version="{version}"}} 1.0'):
+        assert series in text, series
     spec = client.get("/openapi.json").json
     assert {"/v1/stream", "/v1/score", "/readyz"} <= set(spec["paths"])
     assert "Transaction" in spec["components"]["schemas"]
+    assert set(spec["paths"]["/v1/stream"]["post"]["responses"]) == {"200", "400", "409", "413", "422", "503"}
 
 
 def _free_port() -> int:
@@ -235,8 +264,14 @@ def test_cli_synth_verify_and_errors(trained, tmp_path, capsys):
     broken = tmp_path / "model"
     shutil.copytree(trained["model"], broken)
     (broken / "lstm.npz").write_bytes(b"not the trained weights")
-    assert main(["verify", "--model", str(broken)]) == 2
+    assert main(["verify", "--model", str(broken)]) == 1  # runtime error
     assert "sha256" in capsys.readouterr().err
-    assert main(["train", "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "m")]) == 2
-    with pytest.raises(SystemExit):
-        main(["serve", "--model", str(broken), "--bind", "no-port"])
+    assert main(["train", "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "m")]) == 1
+    for usage_error in (["serve", "--model", str(broken), "--bind", "no-port"], ["serve", "--workers", "0"],
+                        ["no-such-command"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(usage_error)
+        assert stopped.value.code == 2, usage_error
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0 and capsys.readouterr().out.strip() == "rocketce-fraud 0.1.0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -50,3 +51,12 @@ def model_copy(trained, tmp_path) -> Path:
     target = tmp_path / "model"
     shutil.copytree(trained[0], target)
     return target
+
+
+@pytest.fixture(scope="session")
+def contract():
+    """apps/contract_testing.py: the contract test both apps' suites share (loaded by path; it is no package)."""
+    spec = importlib.util.spec_from_file_location("contract_testing", Path(__file__).parents[2] / "contract_testing.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

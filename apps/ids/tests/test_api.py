@@ -35,6 +35,10 @@ def test_probes_and_openapi(client, trained):
     assert ready.json["model_version"] == IdsModel.load(trained[0]).version
     spec = client.get("/openapi.json").json
     assert "/v1/predict" in spec["paths"] and "PredictRequest" in spec["components"]["schemas"]
+    request = spec["components"]["schemas"]["PredictRequest"]
+    assert request["oneOf"] == [{"required": ["record"]}, {"required": ["records"]}]
+    assert request["additionalProperties"] is False
+    assert set(spec["paths"]["/v1/predict"]["post"]["responses"]) == {"200", "400", "413", "415", "422", "503"}
 
 
 def test_batch_verdicts_equal_the_model_scores(client, trained, records, slice_data):
@@ -81,6 +85,9 @@ def _bad(record: list, position: int, value) -> list:
         (lambda r: {"record": _bad(r, 1, 6)}, 422, "protocol_type"),  # category given as a number
         (lambda r: {"record": _bad(r, 4, -5)}, 422, "src_bytes"),  # negative byte count
         (lambda r: {"record": _bad(r, 0, "12")}, 422, "duration"),  # number given as a string
+        (lambda r: {"record": _bad(r, 6, False)}, 422, "land"),  # a boolean is not a number (lax JSON would say 0)
+        (lambda r: {"record": {**dict(zip(FEATURE_NAMES, r)), "urgent": True}}, 422, "urgent"),
+        (lambda r: {"record": None}, 422, "record"),  # present but null: neither a list nor an object
         (lambda r: {"record": _bad(r, 24, 1.5)}, 422, "serror_rate"),  # a rate above 1
         (lambda r: {"record": r[:40]}, 422, "dst_host_srv_rerror_rate"),  # one feature short
         (lambda r: {"record": [*r, 1]}, 422, "at most 41"),
@@ -102,7 +109,9 @@ def test_non_json_and_wrong_content_type(client):
     assert broken.status_code == 400 and "not valid JSON" in broken.json["error"]
     assert client.post("/v1/predict", data=b"", content_type="application/json").status_code == 400
     assert client.post("/v1/predict", data=b"0,tcp", content_type="text/csv").status_code == 415
-    assert client.get("/v1/predict").status_code == 405
+    not_allowed = client.get("/v1/predict")
+    assert not_allowed.status_code == 405 and not_allowed.headers["Allow"] == "OPTIONS, POST"
+    assert client.delete("/readyz").headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_oversized_body_gets_413(trained, records):
@@ -139,15 +148,30 @@ def test_extreme_but_valid_values_are_flagged_not_crashing(client, records):
     assert result["autoencoder_attack"] is True and np.isfinite(result["reconstruction_error"])
 
 
-def test_metrics_count_scored_records(client, records):
-    def scored() -> float:
-        text = client.get("/metrics").get_data(as_text=True)
-        return float(next(line.split()[-1] for line in text.splitlines()
-                          if line.startswith("ids_records_scored_total")))
+def _metric(text: str, prefix: str) -> float:
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
 
-    before = scored()
+
+def test_metrics_count_scored_records_requests_and_errors(client, records, trained):
+    def metrics() -> str:
+        return client.get("/metrics").get_data(as_text=True)
+
+    ok = 'ids_http_requests_total{method="POST",route="/v1/predict",status="200"}'
+    rejected = 'ids_http_requests_total{method="POST",route="/v1/predict",status="422"}'
+    unknown = 'ids_http_requests_total{method="GET",route="unmatched",status="404"}'
+    before = metrics()
     client.post("/v1/predict", json={"records": records[:7]})
-    assert scored() == before + 7
+    client.post("/v1/predict", json={"record": [True] * 41})
+    client.get("/no/such/path")
+    after = metrics()
+    assert _metric(after, "ids_records_scored_total") == _metric(before, "ids_records_scored_total") + 7
+    for series in (ok, rejected, unknown):
+        assert _metric(after, series) == _metric(before, series) + 1, series
+    # the latency histogram includes the rejected request (errors cost time too)
+    count = 'ids_http_request_duration_seconds_count{method="POST",route="/v1/predict"}'
+    assert _metric(after, count) == _metric(before, count) + 2
+    model = IdsModel.load(trained[0])
+    assert f'ids_model_info{{verdict_rule="{model.verdict_rule}",version="{model.version}"}} 1.0' in after
 
 
 @pytest.mark.parametrize("damage", ["tamper", "delete", "manifest"])

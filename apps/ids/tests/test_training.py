@@ -87,3 +87,21 @@ def test_evaluate_without_the_train_extra_says_what_to_install(trained, test_sli
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as on a serving-only host
     assert main(["evaluate", "--model", str(trained[0]), "--data", str(test_slice)]) == 1
     assert "install rocketce-ids[train]" in capsys.readouterr().err
+
+
+def test_exit_codes_runtime_error_1_usage_error_2_and_version(model_copy, test_slice, tmp_path, capsys):
+    (model_copy / "mlp.npz").unlink()
+    assert main(["evaluate", "--model", str(model_copy), "--data", str(test_slice)]) == 1
+    assert "mlp.npz is missing" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(tmp_path / "none"), "--data", str(test_slice)]) == 1
+    bad_rows = tmp_path / "bad.txt"
+    bad_rows.write_text("0,tcp,http\n")
+    assert main(["train", "--train", str(bad_rows), "--out", str(tmp_path / "out")]) == 1
+    assert "bad.txt" in capsys.readouterr().err
+    for usage_error in (["serve", "--model", "m", "--bind", "no-port"], ["train"], ["no-such-command"], []):
+        with pytest.raises(SystemExit) as stopped:
+            main(usage_error)
+        assert stopped.value.code == 2, usage_error
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0 and capsys.readouterr().out.strip() == "rocketce-ids 1.0.0"

@@ -3,71 +3,82 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from .features import Columns, card_key, city_key, error_mask, is_foreign
-from .schema import CHANNELS, parse_amount, parse_time
+from .schema import CHANNELS, ERROR_FLAGS, parse_amount, parse_time
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_BATCH = 10_000
+MAX_AMOUNT = 1e7
+
+
+def _decimal_at_most(limit: str) -> str:
+    """A regex (no anchors) for the decimal numbers 0..limit written with len(limit) digits or fewer."""
+    shorter = f"[0-9]{{1,{len(limit) - 1}}}"
+    same_length = [limit]
+    for i, digit in enumerate(limit):
+        if digit != "0":
+            rest = len(limit) - i - 1
+            same_length.append(f"{limit[:i]}[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "|".join([shorter, *same_length])
+
+
+# The exact text forms the code accepts; the OpenAPI spec carries the same patterns (JSON Schema's `pattern`).
+TIME_PATTERN = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+AMOUNT_PATTERN = r"^\$?-?[0-9]{1,7}(\.[0-9]{1,2})?$"  # $134.09, $-25.00, 12 (|amount| < 1e7, as numbers)
+MERCHANT_PATTERN = f"^(({_decimal_at_most(str(INT64_MAX))})|-({_decimal_at_most(str(-INT64_MIN))}))$"
+_ERROR_FLAG = "|".join(ERROR_FLAGS)
+ERRORS_PATTERN = f"^(({_ERROR_FLAG})(,({_ERROR_FLAG}))*)?$"
+
+def _json_integer(value: object) -> object:
+    """JSON Schema's integer: 12 and 12.0 are, true/false and "12" are not (lax pydantic would take all four)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer (a JSON number, not a boolean)")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
+def _valid_calendar_dates(schema: dict) -> None:
+    """What _date enforces, in JSON Schema: no 31st in short months, February 29th in leap years only."""
+    leap_year = {"anyOf": [{"multipleOf": 400}, {"multipleOf": 4, "not": {"multipleOf": 100}}]}
+    schema["allOf"] = [
+        {"if": {"properties": {"month": {"enum": [4, 6, 9, 11]}}}, "then": {"properties": {"day": {"maximum": 30}}}},
+        {"if": {"properties": {"month": {"const": 2}}}, "then": {"properties": {"day": {"maximum": 29}}}},
+        {"if": {"properties": {"month": {"const": 2}, "day": {"const": 29}}},
+         "then": {"properties": {"year": leap_year}}},
+    ]
 
 
 class Transaction(BaseModel):
-    """One transaction in TabFormer terms; field names or the CSV header names are both accepted."""
+    """One transaction in TabFormer terms, with the field names below (the client maps the CSV header to them)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_valid_calendar_dates)
 
-    user: int = Field(ge=0, le=2**40, alias="User")
-    card: int = Field(ge=0, le=15, alias="Card")
-    year: int = Field(ge=1950, le=2100, alias="Year")
-    month: int = Field(ge=1, le=12, alias="Month")
-    day: int = Field(ge=1, le=31, alias="Day")
-    time: str = Field(alias="Time", description="HH:MM", examples=["06:21"])
-    amount: str | float = Field(alias="Amount", description="`$134.09`, `$-25.00` or a number")
-    use_chip: Literal["Swipe Transaction", "Chip Transaction", "Online Transaction"] = Field(alias="Use Chip")
-    merchant_name: int | str = Field(alias="Merchant Name", description="signed 64-bit merchant id")
-    merchant_city: str = Field(min_length=1, max_length=100, alias="Merchant City")
-    merchant_state: str = Field(default="", max_length=100, alias="Merchant State")
-    zip: str | float | None = Field(default=None, alias="Zip")
-    mcc: int = Field(ge=0, le=9999, alias="MCC")
-    errors: str = Field(default="", max_length=200, alias="Errors?")
-
-    @field_validator("time")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        parse_time(value)
-        return value
-
-    @field_validator("amount")
-    @classmethod
-    def _amount(cls, value: str | float) -> str | float:
-        try:
-            amount = parse_amount(value)
-        except ValueError as exc:
-            raise ValueError(f"amount must look like $134.09, got {value!r}") from exc
-        if not np.isfinite(amount) or abs(amount) > 1e7:
-            raise ValueError("amount out of range")
-        return value
-
-    @field_validator("merchant_name")
-    @classmethod
-    def _merchant(cls, value: int | str) -> int:
-        try:
-            merchant = int(value)
-        except ValueError as exc:
-            raise ValueError("merchant_name must be an integer id") from exc
-        if not INT64_MIN <= merchant <= INT64_MAX:
-            raise ValueError("merchant_name must fit in a signed 64-bit integer")
-        return merchant
-
-    @field_validator("errors")
-    @classmethod
-    def _errors(cls, value: str) -> str:
-        error_mask(value)
-        return value
+    user: JsonInt = Field(ge=0, le=2**40)
+    card: JsonInt = Field(ge=0, le=15)
+    year: JsonInt = Field(ge=1950, le=2100)
+    month: JsonInt = Field(ge=1, le=12)
+    day: JsonInt = Field(ge=1, le=31)
+    time: str = Field(pattern=TIME_PATTERN, description="HH:MM", examples=["06:21"])
+    amount: Annotated[str, Field(pattern=AMOUNT_PATTERN)] | Annotated[
+        float, Field(gt=-MAX_AMOUNT, lt=MAX_AMOUNT, allow_inf_nan=False, strict=True)] = Field(
+        description="`$134.09`, `$-25.00` or a number")
+    use_chip: Literal["Swipe Transaction", "Chip Transaction", "Online Transaction"]
+    merchant_name: Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_json_integer)] | Annotated[
+        str, Field(pattern=MERCHANT_PATTERN)] = Field(description="signed 64-bit merchant id (a number or its text)")
+    merchant_city: str = Field(min_length=1, max_length=100)
+    merchant_state: str = Field(default="", max_length=100)
+    zip: Annotated[str, Field(max_length=20)] | Annotated[float, Field(allow_inf_nan=False, strict=True)] | None = \
+        Field(default=None, description="not used by the model (TabFormer writes it as `91750.0`)")
+    mcc: JsonInt = Field(ge=0, le=9999)
+    errors: str = Field(default="", pattern=ERRORS_PATTERN, description="comma-joined `Errors?` reasons")
 
     @model_validator(mode="after")
     def _date(self) -> Transaction:
@@ -77,7 +88,7 @@ class Transaction(BaseModel):
     @property
     def minute(self) -> int:
         days = dt.date(self.year, self.month, self.day).toordinal() - dt.date(1970, 1, 1).toordinal()
-        return days * 1440 + parse_time(self.time)
+        return days * 1440 + parse_time(self.time.strip())
 
 
 class ScoreRequest(BaseModel):
@@ -94,11 +105,29 @@ class Scored(BaseModel):
 
 class StreamResponse(Scored):
     threshold: float
+    model_version: str
 
 
 class ScoreResponse(BaseModel):
     threshold: float
+    model_version: str
     results: list[Scored]
+
+
+class ReadyResponse(BaseModel):
+    ready: Literal[True]
+    reason: str
+    model_version: str
+    threshold: str
+    threshold_value: float
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx answer: the reason; 422 lists the failing fields, 503 says why the service is not ready."""
+
+    error: str
+    details: list[dict] | None = None
+    reason: str | None = None
 
 
 def to_columns(txns: list[Transaction]) -> Columns:
@@ -115,33 +144,52 @@ def to_columns(txns: list[Transaction]) -> Columns:
     )
 
 
-def openapi() -> dict:
+def openapi(version: str) -> dict:
+    """The OpenAPI 3.1 document, generated from the models; every status a scoring operation answers is listed.
+
+    405 (another method on a known path, with `Allow`) and 404 (an unknown path) are not per-operation answers.
+    """
     schemas = {}
-    for model in (Transaction, ScoreRequest, StreamResponse, ScoreResponse):
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=False)
+    for model in (Transaction, ScoreRequest, StreamResponse, ScoreResponse, ReadyResponse, ErrorResponse):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
 
-    def body(name):
-        return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+    def answer(description: str, name: str) -> dict:
+        return {"description": description,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
 
-    def ok(name):
-        return {"200": {"description": "scored", "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{name}"}}}},
-            "400": {"description": "body is not JSON"}, "409": {"description": "event older than the card's history"},
-            "422": {"description": "validation failed"}, "503": {"description": "model not ready"}}
+    def json_object(description: str) -> dict:
+        return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+    def scoring(name: str, request: str, summary: str, conflict: bool) -> dict:
+        responses = {
+            "200": answer("scored, with the model version", name),
+            "400": answer("body is not JSON", "ErrorResponse"),
+            "413": answer("body larger than 16 MiB", "ErrorResponse"),
+            "422": answer("validation failed, with the failing fields", "ErrorResponse"),
+            "503": answer("model not ready, with the reason", "ErrorResponse"),
+        }
+        if conflict:
+            responses["409"] = answer("event older than the newest stored event of its card", "ErrorResponse")
+        body = {"required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{request}"}}}}
+        return {"post": {"summary": summary, "requestBody": body, "responses": dict(sorted(responses.items()))}}
 
     return {
         "openapi": "3.1.0",
-        "info": {"title": "rocketce-fraud", "version": "1"},
+        "info": {"title": "rocketce-fraud", "version": version},
         "paths": {
-            "/v1/stream": {"post": {"summary": "score one transaction and add it to the card's history",
-                                    "requestBody": body("Transaction"), "responses": ok("StreamResponse")}},
-            "/v1/score": {"post": {"summary": "score a batch using stored history (history is not changed)",
-                                   "requestBody": body("ScoreRequest"), "responses": ok("ScoreResponse")}},
-            "/livez": {"get": {"responses": {"200": {"description": "alive"}}}},
-            "/readyz": {"get": {"responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
-            "/metrics": {"get": {"responses": {"200": {"description": "Prometheus metrics"}}}},
+            "/v1/stream": scoring("StreamResponse", "Transaction",
+                                  "score one transaction and add it to the card's history", conflict=True),
+            "/v1/score": scoring("ScoreResponse", "ScoreRequest",
+                                 "score a batch using stored history (history is not changed)", conflict=False),
+            "/livez": {"get": {"responses": {"200": json_object("alive")}}},
+            "/readyz": {"get": {"responses": {"200": answer("model verified, history store open", "ReadyResponse"),
+                                              "503": json_object("not ready, with the reason")}}},
+            "/metrics": {"get": {"responses": {"200": {"description": "Prometheus text exposition format",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"responses": {"200": json_object("this document")}}},
         },
         "components": {"schemas": schemas},
     }

@@ -87,6 +87,14 @@ class ModelBundle:
         )
 
     @property
+    def version(self) -> str:
+        """`<package version that trained it>+<digest of the serving files' sha256>`: changes with any weight."""
+        trained_by = str(self.manifest.get("created_by", "")).rpartition(" ")[2] or "unknown"
+        files = self.manifest["files"]
+        joined = "\n".join(f"{name}={files[name]['sha256']}" for name in SERVING_FILES)
+        return f"{trained_by}+{hashlib.sha256(joined.encode()).hexdigest()[:12]}"
+
+    @property
     def threshold(self) -> float:
         return float(self.thresholds[self.threshold_name])
 

@@ -1,15 +1,21 @@
-"""Command line: rocketce-fraud synth | train | serve | verify | client."""
+"""Command line: rocketce-fraud synth | train | serve | verify | client.
+
+Exit codes: 0 success, 1 runtime error (bad data or model files, service unreachable), 2 usage error (argparse).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
 
+from . import __version__
 from .bundle import BundleError
+from .logs import LOG_FORMAT_ENV, LOG_FORMATS, configure_cli_logging, log_format_from_env
+
+EXIT_OK, EXIT_RUNTIME_ERROR = 0, 1  # argparse exits 2 on a usage error
 
 
 def _bind(value: str) -> str:
@@ -19,11 +25,22 @@ def _bind(value: str) -> str:
     return value
 
 
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rocketce-fraud", description=__doc__)
+    parser = argparse.ArgumentParser(prog="rocketce-fraud", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"rocketce-fraud {__version__}")
+    logs = argparse.ArgumentParser(add_help=False)
+    logs.add_argument("--log-format", choices=LOG_FORMATS, default=log_format_from_env(),
+                      help=f"text (default) or json, one object per line (also ${LOG_FORMAT_ENV}=json)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("synth", help="generate TabFormer-format transactions")
+    p = sub.add_parser("synth", help="generate TabFormer-format transactions", parents=[logs])
     p.add_argument("--users", type=int, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="FILE.csv or FILE.csv.gz")
@@ -31,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end-year", type=int, help="drop rows after this year")
     p.add_argument("--first-user", type=int, default=0)
 
-    p = sub.add_parser("train", help="train LSTM + XGBoost and write the model directory")
+    p = sub.add_parser("train", help="train LSTM + XGBoost and write the model directory", parents=[logs])
     p.add_argument("--data", type=Path, required=True, help="TabFormer-format FILE.csv[.gz]")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--epochs", type=int, default=6)
@@ -41,18 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-baseline", action="store_true", help="skip the seed-style pipeline comparison")
 
-    p = sub.add_parser("serve", help="serve the model over HTTP (gunicorn)")
+    p = sub.add_parser("serve", help="serve the model over HTTP (gunicorn)", parents=[logs])
     p.add_argument("--model", required=True, help="model directory written by train")
     p.add_argument("--bind", type=_bind, default="127.0.0.1:8080")
     p.add_argument("--state-dir", default=os.environ.get("STATE_DIRECTORY", "./fraud-state"),
                    help="where the per-card history store lives (default: $STATE_DIRECTORY from systemd)")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=_positive_int, default=2)
     p.add_argument("--threshold", choices=["best_f1", "min_cost", "target_recall"], default=None)
 
-    p = sub.add_parser("verify", help="check a model directory against its manifest (sha256 of every file)")
+    p = sub.add_parser("verify", help="check a model directory against its manifest (sha256 of every file)",
+                       parents=[logs])
     p.add_argument("--model", type=Path, required=True)
 
-    p = sub.add_parser("client", help="replay a CSV against /v1/stream and report alerts")
+    p = sub.add_parser("client", help="replay a CSV against /v1/stream and report alerts", parents=[logs])
     p.add_argument("--url", required=True)
     p.add_argument("--file", type=Path, required=True)
     p.add_argument("--limit", type=int)
@@ -62,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_cli_logging(args.log_format)
     try:
         if args.command == "synth":
             from .synth import synthesize
@@ -83,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "serve":
             from .serve import run as serve
 
-            serve(args.model, args.bind, args.state_dir, args.workers, args.threshold)
-            return 0
+            serve(args.model, args.bind, args.state_dir, args.workers, args.threshold, log_format=args.log_format)
+            return EXIT_OK
         elif args.command == "verify":
             from .bundle import ModelBundle
 
@@ -97,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             result = replay(args.url, args.file, args.limit, as_user=args.as_user)
     except (ValueError, OSError, BundleError) as exc:
         print(f"rocketce-fraud {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_RUNTIME_ERROR
     print(json.dumps(result, indent=1))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

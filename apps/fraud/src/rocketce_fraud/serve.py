@@ -23,11 +23,13 @@ def prepare_metrics_dir() -> None:
             child.unlink()
 
 
-def run(model_dir: str, bind: str, state_dir: str, workers: int, threshold: str | None) -> None:
+def run(model_dir: str, bind: str, state_dir: str, workers: int, threshold: str | None, *,
+        log_format: str = "text") -> None:
     prepare_metrics_dir()
     from gunicorn.app.base import BaseApplication
 
     from .app import create_app
+    from .logs import dict_config
 
     def child_exit(_server, worker):
         from prometheus_client import multiprocess
@@ -41,6 +43,7 @@ def run(model_dir: str, bind: str, state_dir: str, workers: int, threshold: str 
             self.cfg.set("preload_app", True)
             self.cfg.set("child_exit", child_exit)
             self.cfg.set("accesslog", None)
+            self.cfg.set("logconfig_dict", dict_config(log_format))  # gunicorn's lines in the app's format
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
             if "control_socket_disable" in self.cfg.settings:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from itertools import chain
 from operator import itemgetter
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import (
@@ -22,8 +23,10 @@ from .schema import CATEGORICAL_FEATURES, CATEGORICAL_INDEX, FEATURE_NAMES, NUME
 
 MAX_RECORDS = 50_000
 
-# All 38 numeric NSL-KDD features are counts, byte totals, flags or rates: finite and never negative.
-Number = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+# All 38 numeric NSL-KDD features are counts, byte totals, flags or rates: finite and never negative. strict: a
+# JSON boolean is not a number (lax pydantic would read true as 1). The explicit maximum is the largest float, so
+# the spec states the bound the code enforces: a bigger JSON integer cannot become a finite float.
+Number = Annotated[float, Field(ge=0, le=sys.float_info.max, allow_inf_nan=False, strict=True)]
 Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]  # the *_rate features are fractions
 Category = Annotated[str, Field(min_length=1, max_length=64, strict=True)]
 
@@ -51,18 +54,26 @@ _BRANCH_NAMES = {"RecordObject": "object"}
 _WRONG_FORM = {"tuple_type", "model_type", "model_attributes_type", "dict_type"}
 
 
+def _one_of_record_or_records(schema: dict) -> None:
+    """The JSON schema says what _exactly_one enforces; the None defaults only mean "absent", never null."""
+    for prop in schema["properties"].values():
+        prop.pop("default", None)
+    schema["oneOf"] = [{"required": ["record"]}, {"required": ["records"]}]
+
+
 class PredictRequest(BaseModel):
     """One record (`record`) or a batch (`records`); each record is 41 values in NSL-KDD order or an object."""
 
-    model_config = ConfigDict(extra="forbid")
-    record: Record | None = None  # type: ignore[valid-type]
-    records: Annotated[list[Record], Field(min_length=1, max_length=MAX_RECORDS)] | None = None  # type: ignore[valid-type]
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_record_or_records)
+    record: Record = None  # type: ignore[valid-type]
+    records: Annotated[list[Record], Field(min_length=1, max_length=MAX_RECORDS)] = None  # type: ignore[valid-type]
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> PredictRequest:
-        if (self.record is None) == (self.records is None):
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one(cls, data: object) -> object:
+        if isinstance(data, dict) and ("record" in data) == ("records" in data):
             raise ValueError("give exactly one of 'record' (one record) or 'records' (a batch)")
-        return self
+        return data
 
 
 class Verdict(BaseModel):
@@ -130,14 +141,43 @@ def describe_errors(error: ValidationError, limit: int = 10) -> list[dict]:
     return described[:limit]
 
 
+class ReadyResponse(BaseModel):
+    status: Literal["ready"]
+    model_version: str
+    checksums: Literal["verified"]
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx answer: the reason, and for 422 where the records are wrong."""
+
+    error: str
+    details: list[dict] | None = None
+    max_records: int | None = None
+    model_dir: str | None = None
+
+
 def openapi_document(version: str) -> dict:
-    """An OpenAPI 3.1 description generated from the pydantic models."""
-    request_schema = PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    response_schema = PredictResponse.model_json_schema(ref_template="#/components/schemas/{model}")
-    components = {**request_schema.pop("$defs", {}), **response_schema.pop("$defs", {})}
-    components |= {"PredictRequest": request_schema, "PredictResponse": response_schema}
-    error = {"description": "the reason", "content": {"application/json": {"schema": {"type": "object"}}}}
-    plain = {"200": {"description": "ok"}, "503": error}
+    """An OpenAPI 3.1 description generated from the pydantic models; every status the service answers is listed.
+
+    405 (another method on a known path, with `Allow`) and 404 (an unknown path) are not per-operation answers.
+    """
+    models = (PredictRequest, PredictResponse, ReadyResponse, ErrorResponse)
+    components: dict = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components |= schema.pop("$defs", {})
+        components[model.__name__] = schema
+
+    def answer(description: str, model: str) -> dict:
+        return {"description": description,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}}
+
+    def error(description: str) -> dict:
+        return answer(description, "ErrorResponse")
+
+    def json_object(description: str) -> dict:
+        return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+
     return {
         "openapi": "3.1.0",
         "info": {"title": "rocketce-ids", "version": version,
@@ -148,14 +188,21 @@ def openapi_document(version: str) -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/PredictRequest"}}}},
                 "responses": {
-                    "200": {"description": "verdicts", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
-                    "400": error, "413": error, "415": error, "422": error, "503": error,
+                    "200": answer("verdicts and the model version", "PredictResponse"),
+                    "400": error("empty body or not valid JSON"),
+                    "413": error("body larger than the limit"),
+                    "415": error("Content-Type is not application/json"),
+                    "422": error("records that do not match the schema, with the location and feature"),
+                    "503": error("model not loaded or its checksums failed"),
                 },
             }},
-            "/livez": {"get": {"summary": "The process answers", "responses": plain}},
-            "/readyz": {"get": {"summary": "Model loaded and checksums verified", "responses": plain}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": plain}},
+            "/livez": {"get": {"summary": "The process answers", "responses": {"200": json_object("alive")}}},
+            "/readyz": {"get": {"summary": "Model loaded and checksums verified", "responses": {
+                "200": answer("ready, with the model version", "ReadyResponse"),
+                "503": error("not ready, with the reason")}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
+                "description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": json_object("OpenAPI 3.1")}}},
         },
         "components": {"schemas": components},
     }

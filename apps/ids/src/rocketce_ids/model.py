@@ -18,15 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from .data import Records, sha256_file
+from .errors import ModelIntegrityError
 from .preprocessing import Preprocessor
 
 MANIFEST = "manifest.json"
 ARTIFACTS = ("model.json", "preprocessing.json", "mlp.npz", "autoencoder.npz")
 VERDICT_RULES = ("autoencoder", "mlp", "either")
-
-
-class ModelIntegrityError(RuntimeError):
-    """The model directory is incomplete or an artifact does not match its manifest checksum."""
 
 
 def verify_manifest(model_dir: str | Path) -> dict:

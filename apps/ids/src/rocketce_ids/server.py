@@ -18,7 +18,7 @@ from flask import Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import ValidationError
 from pydantic_core import to_json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import __version__
 from .api import MAX_RECORDS, describe_errors, openapi_document, parse_request
@@ -31,14 +31,19 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024  # a full KDDTest+ batch as JSON is ~3
 PROBES = ("/livez", "/readyz", "/metrics")
 
 # Created once per process; under gunicorn prometheus_client keeps them in PROMETHEUS_MULTIPROC_DIR files.
-REQUESTS = Counter("ids_http_requests_total", "HTTP requests by endpoint and status", ["endpoint", "status"])
+# route is the URL rule ("unmatched" for unknown paths), so its values are bounded whatever clients send.
+REQUESTS = Counter("ids_http_requests_total", "HTTP requests by method, route and status (errors included)",
+                   ["method", "route", "status"])
 LATENCY = Histogram(
-    "ids_http_request_duration_seconds", "Request handling time (probes excluded)", ["endpoint"],
+    "ids_http_request_duration_seconds", "Request handling time, errors included (probes excluded)",
+    ["method", "route"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 RECORDS = Counter("ids_records_scored_total", "Records scored")
 ATTACKS = Counter("ids_attacks_detected_total", "Records flagged, by detector", ["detector"])
 READY = Gauge("ids_model_ready", "1 when this worker's model loaded and verified", multiprocess_mode="liveall")
+MODEL_INFO = Gauge("ids_model_info", "1 for the model version the live workers serve", ["version", "verdict_rule"],
+                   multiprocess_mode="livemax")
 
 
 class ServiceState:
@@ -87,6 +92,11 @@ def render_results(model: IdsModel, scores: Scores) -> dict:
     }
 
 
+def _unrouted(path: str) -> str:
+    """The route label of a request no rule answered: its path when that is a known route (a 405), else "unmatched"."""
+    return path if isinstance(request.routing_exception, MethodNotAllowed) else "unmatched"
+
+
 def _metrics_payload() -> bytes:
     if os.environ.get(METRICS_DIR_ENV):
         from prometheus_client import multiprocess
@@ -105,6 +115,8 @@ def create_app(model_dir: str | os.PathLike | None = None, max_body_bytes: int |
     state = ServiceState(Path(model_dir) if model_dir else None)
     app.extensions["rocketce_ids"] = state
     READY.set(1 if state.model else 0)
+    if state.model:
+        MODEL_INFO.labels(state.model.version, state.model.verdict_rule).set(1)
     openapi = openapi_document(state.model.version if state.model else __version__)
 
     @app.before_request
@@ -113,11 +125,11 @@ def create_app(model_dir: str | os.PathLike | None = None, max_body_bytes: int |
 
     @app.after_request
     def _observe(response: Response) -> Response:
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(endpoint, str(response.status_code)).inc()
+        route = request.url_rule.rule if request.url_rule else _unrouted(request.path)
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         if request.path not in PROBES:
             elapsed = time.perf_counter() - request.environ.get("rocketce_ids.start", time.perf_counter())
-            LATENCY.labels(endpoint).observe(elapsed)
+            LATENCY.labels(request.method, route).observe(elapsed)
             response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.3f}"
         return response
 
@@ -127,7 +139,10 @@ def create_app(model_dir: str | os.PathLike | None = None, max_body_bytes: int |
         reason = exc.description or exc.name
         if exc.code == 413:
             reason = f"request body larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
-        return _error(exc.code or 500, reason)
+        response = _error(exc.code or 500, reason)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # RFC 9110: a 405 lists what is allowed
+        return response
 
     @app.errorhandler(Exception)
     def _server_error(exc: Exception) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import shutil
 import signal
@@ -11,10 +12,12 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
+from .logs import logging_config
 from .model import IdsModel
 from .settings import MAX_BODY_ENV, METRICS_DIR_ENV, MODEL_DIR_ENV
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+log = logging.getLogger("rocketce_ids.serving")
 
 
 def child_exit(server, worker) -> None:  # gunicorn hook: a dead worker's live gauges must go
@@ -71,7 +74,7 @@ def prepare_metrics_dir() -> tuple[Path, bool]:
 
 
 def serve(model_dir: str, *, bind: str, workers: int, threads: int, max_body_bytes: int | None = None,
-          timeout: int = 30) -> None:
+          timeout: int = 30, log_format: str = "text") -> None:
     os.environ[MODEL_DIR_ENV] = str(Path(model_dir).resolve())
     if max_body_bytes:
         os.environ[MAX_BODY_ENV] = str(max_body_bytes)
@@ -80,7 +83,7 @@ def serve(model_dir: str, *, bind: str, workers: int, threads: int, max_body_byt
     try:
         IdsModel.load(model_dir)
     except Exception as exc:  # noqa: BLE001 - only logged here; each worker reports it on /readyz
-        print(f"rocketce-ids: model not ready: {exc}", flush=True)
+        log.error("model not ready: %s", exc)
     options = {
         "bind": bind,
         "workers": workers,
@@ -96,6 +99,7 @@ def serve(model_dir: str, *, bind: str, workers: int, threads: int, max_body_byt
         "proc_name": "rocketce-ids",
         "limit_request_line": 4094,
         "limit_request_fields": 50,
+        "logconfig_dict": logging_config(log_format),  # gunicorn's own lines and the app's, in one format
     }
     try:
         IdsApplication(options).run()
