@@ -8,6 +8,7 @@ VENV        := $(CURDIR)/.venv
 PY          := $(VENV)/bin/python
 COLLECTION  := collections/ansible_collections/rocketce/power
 LAB_STATE   ?= /var/tmp/rocketce-lab
+DEMO_EXPECT_UNCHANGED ?=
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
@@ -29,13 +30,16 @@ PYTEST_GROUPS := $(subst $(space),$(comma),$(strip $(wildcard tests/unit tests/i
 # Python packages of this repo installed editable into the venv (each has its own pyproject.toml).
 LOCAL_PACKAGES := $(wildcard lab/hmcsim/pyproject.toml apps/ids/pyproject.toml apps/fraud/pyproject.toml)
 
-.PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-status \
+.PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-reset lab-status \
         docs collection-build clean
 
 help:
 	@echo "make demo   - set up everything, bring the lab up, run site.yml on it, print a summary"
 	@echo "make test   - set up everything and run every test (lint, unit, sanity, molecule)"
 	@echo "make lab-up | lab-down | lab-status - the lab (HMC simulator + systemd lab hosts)"
+	@echo "make lab-reset - fresh lab hosts and the HMC simulator back at its model (the next demo shows a DPO again)"
+	@echo "LAB_STATE=DIR (default $(LAB_STATE)) picks the lab's state dir; DEMO_EXPECT_UNCHANGED=1 makes"
+	@echo "  \`make demo\` fail unless site.yml changed nothing"
 
 ## ---------------------------------------------------------------- setup
 setup: system-packages venv
@@ -72,6 +76,43 @@ molecule: setup
 test: setup lint unit sanity molecule
 	@echo "make test: all stages passed (lint, unit, sanity, molecule: $(MOLECULE_SCENARIOS))"
 
+## ---------------------------------------------------------------- ansible-core matrix
+# Every ansible-core version the collection claims (lab/requirements/ansible-core-matrix.txt) is tested: the
+# controller's pin in .venv by `unit` and `sanity`, each other one in a venv of its own (.venv/core/<version>, pins
+# from constraints.txt less ansible-core) by `core-matrix`: CORE_MATRIX_TESTS, then ansible-test sanity.
+# `make core-matrix CORE_MATRIX="2.19.0 2.19.14"` runs any of them (the controller's too) in their own venvs.
+CORE_MATRIX_FILE := lab/requirements/ansible-core-matrix.txt
+CORE_VERSIONS    := $(shell sed -n 's/^ansible-core==//p' $(CORE_MATRIX_FILE))
+CONTROLLER_CORE  := $(shell sed -n 's/^ansible-core==//p' lab/requirements/constraints.txt)
+CORE_MATRIX      ?= $(filter-out $(CONTROLLER_CORE),$(CORE_VERSIONS))
+CORE_VENVS       := $(VENV)/core
+# The tests that exercise ansible-core itself: module and plugin unit tests, the HMC modules end to end against
+# the simulator, the collection's build + install + ansible-doc.
+CORE_MATRIX_TESTS := $(COLLECTION)/tests/unit $(wildcard tests/integration/test_hmc_modules_sim.py \
+                     tests/integration/test_hmc_client.py) tests/integration/test_collection_install.py
+
+.PHONY: core-matrix $(addprefix core-matrix-,$(CORE_VERSIONS))
+.PRECIOUS: $(CORE_VENVS)/%/.installed
+core-matrix: $(addprefix core-matrix-,$(CORE_MATRIX))
+
+$(addprefix core-matrix-,$(CORE_VERSIONS)): core-matrix-%: setup $(CORE_VENVS)/%/.installed
+	@start=$$SECONDS; export PATH=$(CORE_VENVS)/$*/bin:$$PATH; \
+	  echo "=== ansible-core $$(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'): $(CORE_MATRIX_TESTS)"; \
+	  pytest -q -p no:cacheprovider --import-mode=importlib $(CORE_MATRIX_TESTS); \
+	  unit=$$((SECONDS - start)); echo "=== ansible-core $*: ansible-test sanity"; \
+	  lab/setup/sanity.sh $(COLLECTION); \
+	  echo "=== ansible-core $*: unit $${unit}s, sanity $$((SECONDS - start - unit))s (venv made before)"
+
+$(CORE_VENVS)/%/.installed: $(CORE_MATRIX_FILE) lab/requirements/core-matrix.txt lab/requirements/constraints.txt
+	@grep -qx 'ansible-core==$*' $(CORE_MATRIX_FILE) || { echo "ansible-core $* is not in $(CORE_MATRIX_FILE)"; exit 1; }
+	rm -rf $(@D) && python3.11 -m venv $(@D)
+	$(@D)/bin/python -m pip install -q --upgrade pip==25.3
+	$(@D)/bin/python -m pip install -q 'ansible-core==$*' -r lab/requirements/core-matrix.txt -e lab/hmcsim \
+	  -c <(grep -v '^ansible-core==' lab/requirements/constraints.txt)
+	@touch $@
+
+test: core-matrix
+
 ## ---------------------------------------------------------------- lab and demo
 lab-up: setup
 	$(PY) lab/labctl.py up
@@ -79,11 +120,14 @@ lab-up: setup
 lab-down: setup
 	$(PY) lab/labctl.py down
 
+lab-reset: setup
+	$(PY) lab/labctl.py reset
+
 lab-status: setup
 	$(PY) lab/labctl.py status
 
 demo: setup lab-up
-	lab/demo.sh
+	DEMO_EXPECT_UNCHANGED=$(DEMO_EXPECT_UNCHANGED) lab/demo.sh
 
 docs: setup
 	$(PY) lab/setup/gen_docs.py

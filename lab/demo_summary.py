@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Prints the end of `make demo`: what site.yml did on the lab, read from what it wrote and logged."""
+"""Prints the end of `make demo`: what site.yml did on the lab, read from what it wrote and logged.
+
+The last line is machine-checkable: `demo result: hosts=N changed=N failed=N dpo_started=N`, the same in --result
+(JSON). Exit status: 1 if a host failed or was unreachable, 3 with --expect-unchanged if anything changed.
+"""
 
 from __future__ import annotations
 
@@ -64,6 +68,8 @@ def main() -> int:
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--models", type=Path, required=True)
+    parser.add_argument("--result", type=Path, help="write the result (hosts, changed, failed, ...) as JSON here")
+    parser.add_argument("--expect-unchanged", action="store_true", help="exit 3 unless site.yml changed nothing")
     args = parser.parse_args()
 
     summary = json.loads(args.summary.read_text(encoding="utf-8")) if args.summary.exists() else {}
@@ -100,8 +106,17 @@ def main() -> int:
     failed = sum(h["failed"] + h["unreachable"] for h in hosts.values())
     out.append(f"\nsite.yml: {len(hosts)} hosts, changed={changed}, failed={failed}"
                + ("  (a rerun changes nothing)" if changed == 0 and failed == 0 else ""))
+    result = {"hosts": len(hosts), "changed": changed, "failed": failed,
+              "dpo_started": sum(1 for s in summary.get("affinity", []) if s.get("dpo_started")),
+              "changed_per_host": {name: h["changed"] for name, h in sorted(hosts.items())}}
+    status = 1 if failed or not hosts else 3 if args.expect_unchanged and changed else 0
+    result["status"] = status
+    if args.result:
+        args.result.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    out.append("demo result: " + " ".join(f"{k}={result[k]}" for k in ("hosts", "changed", "failed", "dpo_started"))
+               + ("  FAILED: --expect-unchanged, but site.yml changed something" if status == 3 else ""))
     print("\n".join(out))
-    return 1 if failed else 0
+    return status
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import config, inventory, procs
-from .hmc import HmcSim, hmcsim_command
+from .hmc import HmcSim, hmcsim_command, standalone
 from .hosts import Lab, format_status
 from .procs import LabError
 
@@ -22,11 +22,14 @@ def up(spec: config.LabSpec, lab: Lab, repo: Path) -> list[str]:
         if result != "unchanged":
             changed.append(f"host {host.name} {result}")
     if spec.hmc:
+        views = [{"system": h.hmc_managed_system, "lpar": h.hmc_lpar_name, "file": str(numa_view_file(lab, h.name))}
+                 for h in spec.hosts]
         if hmcsim_command() is None:
             print("labctl: WARNING: the HMC simulator is skipped: the hmcsim package (with hmcsim.cli) is not "
                   "installed in this Python; `make setup` installs it from lab/hmcsim", file=sys.stderr)
         else:
             sim = HmcSim(spec.hmc, lab.state, repo)
+            sim.set_numa_views(views)
             if sim.ensure():
                 changed.append(f"HMC simulator started on {spec.hmc.listen}")
             else:
@@ -39,7 +42,17 @@ def up(spec: config.LabSpec, lab: Lab, repo: Path) -> list[str]:
     provisioned = provision(spec, lab, repo)
     if provisioned:
         changed.append(f"provisioned {', '.join(provisioned)}")
+    if spec.hmc and hmcsim_command() is not None:
+        # Provisioning creates /etc/rocketce-lab in a fresh host; from then on the simulator keeps the view current.
+        written = HmcSim(spec.hmc, lab.state, repo).export_numa_views()
+        if written:
+            changed.append(f"NUMA view written into {len(written)} lab host(s)")
     return changed
+
+
+def numa_view_file(lab: Lab, name: str) -> Path:
+    """Where the lab host's numactl stand-in reads the simulated LPAR's NUMA view, seen from the controller."""
+    return lab.host_dir(name) / "root" / "etc" / "rocketce-lab" / "numa-view.json"
 
 
 def provision(spec: config.LabSpec, lab: Lab, repo: Path) -> list[str]:
@@ -94,8 +107,9 @@ def leftovers(spec: config.LabSpec, lab: Lab) -> list[str]:
         markers.append(str(lab.state))
     if spec.hmc:
         markers.append(str(config.with_state(spec.hmc.state_dir, lab.state)))
+    callers = ancestors()  # e.g. `make lab-down LAB_STATE=DIR`: named after the state dir, but not the lab's
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or int(proc.name) in callers:
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -107,6 +121,20 @@ def leftovers(spec: config.LabSpec, lab: Lab) -> list[str]:
     return left
 
 
+def ancestors(pid: int | None = None) -> set[int]:
+    """This process and every process it descends from."""
+    found = set()
+    pid = os.getpid() if pid is None else pid
+    while pid > 1 and pid not in found:
+        found.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat[stat.rindex(")") + 2 :].split()[1])
+    return found
+
+
 def down(spec: config.LabSpec, lab: Lab, repo: Path) -> list[str]:
     removed = []
     if spec.hmc and HmcSim(spec.hmc, lab.state, repo).stop():
@@ -115,6 +143,16 @@ def down(spec: config.LabSpec, lab: Lab, repo: Path) -> list[str]:
         if lab.down(host.name):
             removed.append(f"host {host.name}")
     return removed
+
+
+def reset(spec: config.LabSpec, lab: Lab, repo: Path) -> list[str]:
+    """Back to the start: every lab host of the spec removed (a new overlay at the next `up`) and the simulated
+    HMC's state forgotten (the model again), then `up`. The image, the artifacts and the keys are kept."""
+    down(spec, lab, repo)
+    forgotten = HmcSim(spec.hmc, lab.state, repo).reset_state() if spec.hmc else []
+    if forgotten:
+        print(f"{spec.hmc.name}: state forgotten ({', '.join(forgotten)}); it starts from {spec.hmc.model}")
+    return up(spec, lab, repo)
 
 
 def status(spec: config.LabSpec, lab: Lab, repo: Path) -> str:
@@ -154,6 +192,10 @@ def run(action: str, config_path: Path, repo: Path) -> int:
             else:
                 print("lab up: everything was already running - no change")
             print(f"try: ansible -i {spec.inventory} lpars -m ping")
+        elif action == "reset":
+            changed = reset(spec, lab, repo)
+            print(f"lab reset in {time.monotonic() - t0:.1f}s: fresh lab hosts, the HMC simulator from its model"
+                  f" ({', '.join(changed)})")
         elif action == "down":
             removed = down(spec, lab, repo)
             left = leftovers(spec, lab)
@@ -166,6 +208,27 @@ def run(action: str, config_path: Path, repo: Path) -> int:
         else:
             print(status(spec, lab, repo))
             print(f"state: {lab.state} (the proxy and artifact services stop with the last lab host)")
+    except LabError as exc:
+        print(f"labctl: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_simulator(action: str, directory: Path, name: str, dpo_seconds: float | None, repo: Path) -> int:
+    """simulator-up / simulator-down: a simulator of its own in directory, on its port from the port table."""
+    try:
+        port = next((p for table in config.ports.table().get("molecule", {}).values()
+                     for n, p in table.items() if n == name), None)
+        if port is None:
+            raise LabError(f"no port for simulator {name!r} in lab/lab.yml ports.molecule")
+        env = {"HMCSIM_DPO_SECONDS": str(dpo_seconds)} if dpo_seconds is not None else {}
+        sim = standalone(directory.resolve(), name, f"127.0.0.1:{port}", repo, env=env)
+        if action == "simulator-up":
+            started = sim.ensure()
+            print(f"{name}: HMC simulator {'started' if started else 'already running (no change)'} on "
+                  f"127.0.0.1:{sim.port}; key {sim.client_key}, known_hosts {sim.known_hosts}, state {sim.dir}")
+        else:
+            print(f"{name}: {'stopped' if sim.stop() else 'not running (no change)'}")
     except LabError as exc:
         print(f"labctl: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import ports
 from .hosts import NAME_RE
 from .procs import LabError
 
@@ -64,8 +65,9 @@ class HmcSpec(Strict):
     @classmethod
     def _loopback(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
-        if not sep or host != "127.0.0.1" or not port.isdigit() or not 1024 <= int(port) <= 65535:
-            raise ValueError("must be 127.0.0.1:PORT with PORT in 1024-65535 (the lab listens on loopback only)")
+        if not sep or host != "127.0.0.1" or not port.isdigit() or not (1024 <= int(port) <= 65535 or port == "0"):
+            raise ValueError("must be 127.0.0.1:PORT with PORT in 1024-65535, or 0 for any free port "
+                             "(the lab listens on loopback only)")
         return value
 
     @property
@@ -87,10 +89,10 @@ class LabSpec(Strict):
     def _unique(self) -> LabSpec:
         names = [h.name for h in self.hosts]
         lpars = [(h.hmc_managed_system, h.hmc_lpar_name) for h in self.hosts]
-        ports = [h.ssh_port for h in self.hosts] + [f.host_port for h in self.hosts for f in h.forwards]
-        if self.hmc:
-            ports.append(self.hmc.port)
-        for what, values in (("host names", names), ("HMC LPARs", lpars), ("controller ports", ports)):
+        used = [h.ssh_port for h in self.hosts] + [f.host_port for h in self.hosts for f in h.forwards]
+        if self.hmc and self.hmc.port:
+            used.append(self.hmc.port)
+        for what, values in (("host names", names), ("HMC LPARs", lpars), ("controller ports", used)):
             dupes = sorted({v for v in values if values.count(v) > 1})
             if dupes:
                 raise ValueError(f"{what} must be unique, repeated: {dupes}")
@@ -104,6 +106,24 @@ def with_state(path: str, state: Path) -> Path:
     return Path(path)
 
 
+def _ports_from_table(data: dict, source: str) -> None:
+    """`port_table: molecule.default` takes the ports its hosts and HMC do not give from lab/lab.yml's table."""
+    ref = data.pop("port_table", None)
+    if ref is None:
+        return
+    table = ports.section(str(ref))
+    for host in data.get("hosts") or []:
+        if isinstance(host, dict) and "ssh_port" not in host:
+            if host.get("name") not in table:
+                raise LabError(f"{source}: host {host.get('name')!r} has no ssh_port and no entry in ports.{ref}")
+            host["ssh_port"] = table[host["name"]]
+    hmc = data.get("hmc")
+    if isinstance(hmc, dict) and "listen" not in hmc:
+        if hmc.get("name") not in table:
+            raise LabError(f"{source}: hmc {hmc.get('name')!r} has no listen and no entry in ports.{ref}")
+        hmc["listen"] = f"127.0.0.1:{table[hmc['name']]}"
+
+
 def parse(text: str, source: str = "lab.yml") -> LabSpec:
     try:
         data = yaml.safe_load(text)
@@ -111,6 +131,8 @@ def parse(text: str, source: str = "lab.yml") -> LabSpec:
         raise LabError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise LabError(f"{source}: expected a mapping at the top level")
+    data.pop("ports", None)  # the port table (lab/lab.yml); read by ports.py
+    _ports_from_table(data, source)
     try:
         return LabSpec.model_validate(data)
     except ValidationError as exc:

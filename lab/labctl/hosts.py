@@ -3,10 +3,12 @@
 Layout under the state dir (ROCKETCE_LAB_STATE, default /var/tmp/rocketce-lab):
   id_ed25519[.pub]            key authorized for root in every host
   image/bookworm.tar.zst      packed root filesystem, built by lab/image/build.sh
-  image/bookworm.recipe       sha256 of build.sh the image was built from (a changed recipe rebuilds it)
+  image/bookworm.recipe       hash of build.sh the image was built from (a changed recipe rebuilds it); the image
+                              comes from the hash-keyed cache $ROCKETCE_LAB_CACHE when it is there (artifacts.py)
   template/<recipe>/          the image unpacked once; lower layer of every host's overlay
   hosts/NAME/                 root (overlay mount), upper, work, host.json, pid files, sockets, logs
-  services/, artifacts/       shared egress proxy and artifact server (see services.py)
+  artifacts/                  what the artifact server serves, built by the first `up` (artifacts.py)
+  services/                   shared egress proxy and artifact server (see services.py)
 Inside a host's netns, sshd (22), the proxy (3128) and the artifact server (8081) are on 127.0.0.1 only; socat
 relays through unix sockets connect them with the controller's loopback.
 """
@@ -14,7 +16,6 @@ relays through unix sockets connect them with the controller's loopback.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -27,11 +28,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import procs, services
+from . import artifacts, procs, services
 from .procs import LabError
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = REPO / "lab" / "image" / "build.sh"
+BUILD_SCRIPT = artifacts.IMAGE_RECIPE
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 PROXY_IN_HOST = 3128
 ARTIFACTS_IN_HOST = 8081
@@ -160,7 +161,7 @@ class Lab:
 
     # ------------------------------------------------------------------ image and template
     def recipe(self) -> str:
-        return hashlib.sha256(BUILD_SCRIPT.read_bytes()).hexdigest()[:16]
+        return artifacts.image_key(BUILD_SCRIPT)
 
     def ensure_key(self) -> Path:
         key = key_file(self.state)
@@ -170,10 +171,17 @@ class Lab:
         return key
 
     def ensure_image(self) -> Path:
+        """STATE/image/bookworm.tar.zst for the current recipe: from the hash-keyed cache, else built (and cached)."""
         image = self.state / "image" / "bookworm.tar.zst"
         recipe_file = image.with_suffix("").with_suffix(".recipe")
         recipe = self.recipe()
         if image.exists() and recipe_file.exists() and recipe_file.read_text().strip() == recipe:
+            return image
+        cached = artifacts.cached_image(recipe)
+        if cached is not None:
+            artifacts.copy_in(cached, image)
+            recipe_file.write_text(recipe + "\n")
+            self.say(f"lab: host image {recipe} from the cache {cached}")
             return image
         self.say(f"lab: building the host image {image} (debootstrap bookworm, about a minute)")
         log = self.state / "image" / "build.log"
@@ -186,6 +194,7 @@ class Lab:
             tail = log.read_text(errors="replace").splitlines()[-15:]
             raise LabError(f"image build failed (rc={rc}); end of {log}:\n" + "\n".join(tail))
         recipe_file.write_text(recipe + "\n")
+        artifacts.store_image(image, recipe)
         self.say(f"lab: image built in {time.monotonic() - t0:.1f}s")
         return image
 
@@ -216,9 +225,10 @@ class Lab:
         port = validate_port(port)
         forwards = forwards or []
         t0 = time.monotonic()
-        with self.lock(".image.lock"):
+        with self.lock(".image.lock"):  # what every host needs, built here when missing, whoever runs first
             self.ensure_key()
             tpl = self.ensure_template()
+            artifacts.ensure_artifacts(self.state, say=self.say)
         with self.lock():
             ensure_nspawn_tmpfs()
             host = self.load(name)

@@ -32,8 +32,6 @@ def inventory_data(spec: LabSpec, state: Path) -> dict:
         }
         if spec.hmc:
             hostvars["hmc_inventory_host"] = spec.hmc.name
-            # The lab's closed loop reads the simulator's placement of this LPAR from its state directory.
-            hostvars["lab_hmcsim_state_dir"] = str(with_state(spec.hmc.state_dir, state))
         lpars[host.name] = hostvars
     children: dict = {"lpars": {"children": {"ai_lpars": {"hosts": lpars}}}}
     if spec.hmc:

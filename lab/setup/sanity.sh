@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # from the pip wheel on PyPI) where ansible-test looks first.
 pip_bootstrap_version=24.2
 cache=~/.ansible/test/cache
+mkdir -p ~/.ansible/test
 if [ ! -f "$cache/get_pip_${pip_bootstrap_version//./_}.py" ]; then
   mkdir -p "$cache"
   python -m pip download -q --no-deps -d "$cache" "pip==$pip_bootstrap_version"
@@ -24,4 +25,12 @@ tests=(validate-modules compile import pep8 pylint yamllint shebang action-plugi
        runtime-metadata symlinks use-compat-six replace-urlopen)
 args=()
 for t in "${tests[@]}"; do args+=(--test "$t"); done
+# ansible-test keeps the sanity tests' venvs in ~/.ansible/test/venv, shared by every checkout and every ansible-core
+# version of this user, and removes a venv it finds half made: two runs at once (parallel checkouts) break each other.
+exec 9>~/.ansible/test/sanity.lock
+if ! flock -n 9; then
+  echo "sanity.sh: waiting for another ansible-test sanity run of this user (~/.ansible/test/venv is shared)"
+  flock 9
+fi
+echo "sanity.sh: $(ansible-test --version) on $collection_dir"
 exec ansible-test sanity --python 3.11 --venv --requirements --color no "${args[@]}"

@@ -189,6 +189,31 @@ def test_commands_stay_constant_with_many_more_lpars(tmp_path):
     assert len(_connections(records)) == 1
 
 
+def test_powered_off_system_keeps_its_lpars_without_hardware_listings(tmp_path):
+    """lab/hmc/variants/powered-off.yml: one Operating system and one in Power Off. The default
+    fail_on_hmc_error=true source still succeeds; the powered-off system's LPARs are hosts with the state the
+    HMC lists and null processors, and no lshwres/lsmemopt is sent for it (the HMC would answer HSCLZ010)."""
+    variant = REPO / "lab" / "hmc" / "variants" / "powered-off.yml"
+    model = yaml.safe_load(variant.read_text())
+    off = next(system for system in model["systems"] if system.get("state") == "Power Off")
+    with testing.running_simulator(tmp_path / "sim", model=variant) as sim:
+        source = write_source(tmp_path, sim, hmc={"key_file": str(sim.client_key)}, include_affinity=True)
+        result = ansible_inventory(source, "--list")
+        records = sim.audit()
+    assert result.returncode == 0, result.stderr
+    hostvars = _hostvars(json.loads(result.stdout))
+    expected = _expected_from_model(model)[off["name"]]
+    assert expected, "the variant's powered-off system should have LPARs"
+    for name in expected:
+        assert hostvars[name]["hmc_managed_system_state"] == "Power Off"
+        assert hostvars[name]["hmc_lpar_state"] == "Not Activated"
+        assert hostvars[name]["hmc_procs"] is None and hostvars[name]["hmc_affinity_score"] is None
+    sent_to_off = sorted(record["argv"][0] for record in records if off["name"] in record["argv"])
+    assert sent_to_off == ["lssyscfg"]
+    running = [name for name, variables in hostvars.items() if variables["hmc_managed_system_state"] == "Operating"]
+    assert running and all(isinstance(hostvars[name]["hmc_memory_mb"], int) for name in running)
+
+
 def _vaulted(value, vault_file):
     """The block after `!vault |` that ansible-vault encrypt_string prints (indented lines)."""
     result = subprocess.run(

@@ -1,5 +1,6 @@
 """lab/labctl.py actions that need no container: errors, status of an empty lab, and the leftover check of `down`."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,18 @@ def test_leftover_check_finds_a_process_of_the_lab(lab_env):
         proc.kill()
         proc.wait()
     assert not any(f"process {proc.pid}:" in item for item in cli.leftovers(spec, lab))
+
+
+def test_the_command_that_runs_down_is_not_a_leftover(lab_env):
+    # `make lab-down LAB_STATE=DIR` names the state dir on its command line; it is the caller, not the lab.
+    cfg, state = lab_env
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); from labctl import cli, config; from labctl.hosts import"
+              " Lab; spec = config.load(__import__('pathlib').Path(sys.argv[2]));"
+              " print(cli.leftovers(spec, Lab(__import__('pathlib').Path(sys.argv[3]))))")
+    res = subprocess.run(["sh", "-c", f'"$@" # LAB_STATE={state}', "sh", sys.executable, "-c", script,
+                          str(REPO / "lab"), str(cfg), str(state)], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[]"
+    assert cli.ancestors() >= {os.getpid(), os.getppid()}
 
 
 FAKE_PLAYBOOK = """#!/bin/sh

@@ -1,5 +1,6 @@
 """Starting and stopping the HMC simulator as a lab process (lab/labctl/hmc.py), with a stand-in `hmcsim`."""
 
+import json
 import socket
 import stat
 import sys
@@ -19,7 +20,7 @@ FAKE_HMCSIM = """#!{python}
 import argparse, pathlib, socket, sys, time
 p = argparse.ArgumentParser()
 p.add_argument("cmd"); p.add_argument("--model"); p.add_argument("--listen"); p.add_argument("--state-dir")
-p.add_argument("--authorized-keys"); p.add_argument("--password-file")
+p.add_argument("--authorized-keys"); p.add_argument("--password-file"); p.add_argument("--numa-views")
 a = p.parse_args()
 if {fail}:
     print("hmcsim: cannot load model", file=sys.stderr); sys.exit(2)
@@ -116,3 +117,26 @@ def test_a_taken_port_is_reported(tmp_path, monkeypatch):
         sock.listen()
         with pytest.raises(LabError, match="is taken by another process"):
             sim.ensure()
+
+
+def test_reset_forgets_what_happened_on_the_hmc_but_keeps_its_identity(tmp_path, monkeypatch):
+    sim = make_sim(tmp_path, monkeypatch)
+    sim.dir.mkdir(parents=True)
+    for name in ("state.json", "audit.jsonl", "faults.yml", "ssh_host_ed25519_key.pub", "password"):
+        (sim.dir / name).write_text("x")
+    assert sim.reset_state() == ["state.json", "audit.jsonl", "faults.yml"]
+    assert sorted(p.name for p in sim.dir.iterdir()) == ["password", "ssh_host_ed25519_key.pub"]
+    assert sim.reset_state() == []
+
+
+def test_the_simulator_is_told_which_numa_views_to_keep(tmp_path, monkeypatch):
+    sim = make_sim(tmp_path, monkeypatch)
+    views = [{"system": "p10-s1024-lab", "lpar": "ai-lpar01", "file": "/x/etc/rocketce-lab/numa-view.json"}]
+    sim.set_numa_views(views)
+    assert json.loads(sim.views_file.read_text()) == {"views": views}
+    try:
+        sim.ensure()
+        cmdline = Path(f"/proc/{sim.pid()}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[cmdline.index(b"--numa-views") + 1] == str(sim.views_file).encode()
+    finally:
+        sim.stop()

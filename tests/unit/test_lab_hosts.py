@@ -113,6 +113,7 @@ def fixture_fake_lab(tmp_path, monkeypatch):
     script.write_text(FAKE_BUILD.format(mark="v1"))
     script.chmod(0o755)
     monkeypatch.setattr(hosts, "BUILD_SCRIPT", script)
+    monkeypatch.setenv("ROCKETCE_LAB_CACHE", str(tmp_path / "cache"))  # never the machine's image cache
     return hosts.Lab(state=tmp_path / "state", out=io.StringIO()), script
 
 
@@ -132,6 +133,19 @@ def test_image_is_built_once_and_rebuilt_when_the_recipe_changes(fake_lab):
     lab.prune_templates(keep=tpl2)
     assert not tpl1.exists()  # no host used the old template: pruned
     assert tpl2.exists()
+
+
+def test_a_fresh_state_takes_the_image_from_the_cache_of_the_same_recipe_only(fake_lab, tmp_path):
+    lab, script = fake_lab
+    lab.ensure_image()
+    other = hosts.Lab(state=tmp_path / "fresh-state", out=io.StringIO())
+    image = other.ensure_image()
+    assert image.exists() and not (other.state / "image" / "runs").exists()  # not built again
+    assert "from the cache" in other.out.getvalue()
+    script.write_text(FAKE_BUILD.format(mark="v2: another package"))
+    third = hosts.Lab(state=tmp_path / "third-state", out=io.StringIO())
+    third.ensure_image()
+    assert (third.state / "image" / "runs").read_text().count("built") == 1  # another recipe: built
 
 
 def test_a_template_in_use_by_a_host_is_kept(fake_lab):

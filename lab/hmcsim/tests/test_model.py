@@ -72,3 +72,27 @@ def test_numactl_format_of_the_numa_view():
     assert lines[4] == "node 1 cpus: " + " ".join(str(cpu) for cpu in range(64))
     assert lines[5] == "node 1 size: 98304 MB"
     assert lines[-3:] == ["node    0    1", "   0:   10   20", "   1:   20   10"]
+
+
+@pytest.mark.parametrize(
+    ("variant", "system", "physical"),
+    [
+        ("s1024-16core", "s1024-16core", ("2", "2", "8")),
+        ("s1024-24core", "s1024-24core", ("2", "2", "12")),
+        ("s1024-ambiguous", "s1024-ambiguous", ("2", "2", "6")),
+        ("power9", "p9-s924", ("2", "1", "12")),
+    ],
+)
+def test_lscpu_format_shows_the_physical_topology(variant, system, physical):
+    """`hmcsim numa --format lscpu`: what sizing reads inside an LPAR (lpar facts 1.5), from the model topology."""
+    from hmcsim.numa import lscpu_text  # noqa: PLC0415
+
+    model = load_model(Path(__file__).resolve().parents[2] / "hmc" / "variants" / f"{variant}.yml")
+    machine = model.system(system)
+    view = numa_view(machine, machine.lpar_by_name("ai-lpar01"))
+    fields = dict(line.split(":", 1) for line in lscpu_text(view).splitlines())
+    fields = {name: value.strip() for name, value in fields.items()}
+    assert (fields["Physical sockets"], fields["Physical chips"], fields["Physical cores/chip"]) == physical
+    assert fields["Hypervisor vendor"] == "pHyp" and fields["Model name"].startswith(machine.processor)
+    assert int(fields["NUMA node(s)"]) == len(view["nodes"])
+    assert int(fields["CPU(s)"]) == sum(len(node["cpus"]) for node in view["nodes"])

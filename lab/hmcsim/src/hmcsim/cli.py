@@ -9,9 +9,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import daemon
+from . import daemon, export
+from .dialect import DialectError
 from .model import ModelError, load_model
-from .numa import numa_view, numactl_hardware
+from .numa import lscpu_text, numa_view, numactl_hardware
 from .server import Credentials, Simulator, install_signal_handlers
 from .state import Store
 
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reset-state", action="store_true", help="ignore DIR/state.json and start from the model")
     serve.add_argument("--log-level", default="WARNING")
     serve.add_argument("--daemon", action="store_true", help="run in the background; return once listening")
+    serve.add_argument("--numa-views", type=Path, help="JSON list of partitions whose NUMA view to keep written "
+                       "into files (hmcsim.export)")
     for name, text in (("stop", "stop a simulator started for DIR"), ("status", "is a simulator serving DIR?"),
                        ("known-hosts", "print the known_hosts line for DIR's simulator")):
         command = commands.add_parser(name, help=text)
@@ -53,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     numa.add_argument("--system", required=True)
     numa.add_argument("--lpar", required=True)
     numa.add_argument("--model", type=_existing_file, help="used when DIR has no state.json yet")
-    numa.add_argument("--format", choices=["json", "numactl"], default="json",
-                      help="JSON, or the text of `numactl --hardware`")
+    numa.add_argument("--format", choices=["json", "numactl", "lscpu"], default="json",
+                      help="JSON, or the text of `numactl --hardware` or of `lscpu`")
     check = commands.add_parser("check-model", help="validate a model file")
     check.add_argument("model", type=_existing_file)
     return parser
@@ -76,6 +79,8 @@ def serve(args: argparse.Namespace) -> int:
     pid_file = args.state_dir / daemon.PID_FILE
     pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
     store = Store(args.model, args.state_dir, reset=args.reset_state)
+    if args.numa_views:
+        export.attach(store, args.numa_views)
     store.save()
     host, port = args.listen
     simulator = Simulator(store, host, port, Credentials(args.authorized_keys, args.password_file))
@@ -103,6 +108,8 @@ def numa(args: argparse.Namespace) -> int:
     view = numa_view(system, lpar)
     if args.format == "numactl":
         print(numactl_hardware(view, system.topology.chips_per_socket), end="")
+    elif args.format == "lscpu":
+        print(lscpu_text(view), end="")
     else:
         print(json.dumps(view))
     return 0
@@ -126,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.model}: {len(model.systems)} systems, "
               f"{sum(len(s.lpars) for s in model.systems)} partitions: OK")
         return 0
-    except (ModelError, FileNotFoundError, OSError) as exc:
+    except (ModelError, DialectError, FileNotFoundError, OSError) as exc:
         print(f"hmcsim: {exc}", file=sys.stderr)
         return 1
 

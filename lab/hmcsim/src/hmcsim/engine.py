@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .commands import HMC_COMMANDS, Context
+from .messages import ERROR_WRAPPER_CODE
 from .options import HmcError
 from .shell import RestrictedShell
 from .state import Store
@@ -25,6 +27,16 @@ class ExecResult:
     stderr: str
     status: int | None  # None: the connection is dropped without an exit status
     drop: bool = False
+
+
+HSCL_CODE = re.compile(r"^HSCL\w{4}\b")
+
+
+def wrap_error(text: str, wrapping: str) -> str:
+    """Dialect error_wrapping=hscl127d: `HSCL8012 ...` becomes `HSCL127D: HSCL8012 ...` (texts without a code stay)."""
+    if wrapping == "hscl127d" and HSCL_CODE.match(text):
+        return f"{ERROR_WRAPPER_CODE}: {text}"
+    return text
 
 
 class AuditLog:
@@ -60,7 +72,7 @@ class Engine:
                 output = HMC_COMMANDS[argv[0]](Context(self.store, now, user), argv)
                 status = 0
             except HmcError as error:
-                output, status = error.text + "\n", error.status
+                output, status = wrap_error(error.text, self.store.dialect().error_wrapping) + "\n", error.status
             except Exception:  # a simulator bug must not kill the session; the audit log shows status 1
                 log.exception("internal error in %r", argv)
                 output, status = "HSCLZ999 Internal error in the HMC simulator; see its log.\n", 1

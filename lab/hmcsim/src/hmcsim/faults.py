@@ -9,6 +9,7 @@ The control file lets tests switch behaviour on while the simulator runs:
       - {kind: slow, match: '^lssyscfg', delay_s: 0.5}
       - {kind: hscl_error, match: '^chsysstate .*ai-lpar02', message: 'HSCL1234 Simulated failure.'}
       - {kind: dpo_fail, at_progress: 40}
+    dialect: {error_wrapping: hscl127d}   # output alternatives (dialect.py), key by key over the model's
 
 Counters (`after`, `times`) start again whenever the file changes.
 """
@@ -16,6 +17,7 @@ Counters (`after`, `times`) start again whenever the file changes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -25,8 +27,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .dialect import Dialect, dialect_from_env, merge
 from .model import FaultSpec
 
+log = logging.getLogger("hmcsim")
 CONTROL_FILES = ("faults.yml", "faults.yaml", "faults.json")
 
 
@@ -35,6 +39,7 @@ class ControlFile(BaseModel):
     time_scale: float | None = Field(default=None, gt=0)
     dpo_seconds: float | None = Field(default=None, gt=0)
     faults: list[FaultSpec] = []
+    dialect: Dialect | None = None  # only the keys given override (README "Dialects")
 
 
 @dataclass
@@ -76,7 +81,7 @@ class FaultControl:
         signature = None
         if path is not None:
             stat = path.stat()
-            signature = (str(path), stat.st_mtime_ns, stat.st_size)
+            signature = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if signature == self._signature:
                 return self._control
@@ -94,6 +99,7 @@ class FaultControl:
                 # A broken control file must not take the simulator down; keep no faults and say why.
                 self._control = ControlFile()
                 self.last_error = f"{path}: {exc}"
+                log.error("control file ignored: %s", self.last_error)
             return self._control
 
     def all_faults(self) -> list[FaultSpec]:
@@ -111,6 +117,12 @@ class FaultControl:
             return control.dpo_seconds
         env = os.environ.get("HMCSIM_DPO_SECONDS")
         return float(env) if env else None
+
+    def dialect(self, base: Dialect) -> Dialect:
+        """The dialect in force: the model's, then HMCSIM_DIALECT, then the control file's keys."""
+        control = self.refresh()
+        from_file = control.dialect.model_dump(exclude_unset=True) if control.dialect else {}
+        return merge(base, dialect_from_env(), from_file)
 
     def decide(self, command_line: str, dpo_running: bool, connection: str | None = None) -> FaultDecision:
         """Which connection/answer faults fire for this command (counts it against `after`/`times`)."""

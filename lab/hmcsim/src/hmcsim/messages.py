@@ -173,16 +173,74 @@ DPO_STATUS_WORDS = {
     "failed": "Failed",
 }
 
+# dialect dpo_status_names=alternate: the same facts under other names and words, none of the standard names
+# (README "Dialects"; stands for the [U] bare-lsmemopt listing of field-facts.md).
+DPO_STATUS_ALTERNATE_ATTRIBUTES = [
+    "operation_id",
+    "operation_type",
+    "state",
+    "percent_complete",
+    "requested_lpar_ids",
+    "protected_lpar_ids",
+    "impacted_lpar_ids",
+]
+DPO_STATUS_ALTERNATE_WORDS = {
+    "never": "Not Started",
+    "running": "Running",
+    "finished": "Completed",
+    "stopped": "Stopped",
+    "failed": "Failed",
+}
+
+# dialect error_wrapping=hscl127d: the wrapper code seen in a live capture (`HSCL127D: HSCL1288 ...`) [V-3p]
+ERROR_WRAPPER_CODE = "HSCL127D"
+
+# lsrefcode (facts doc 3.4 polls `-F refcode`; the attribute list and the codes per state are [U]).
+REFCODE_LPAR_ATTRIBUTES = ["lpar_name", "lpar_id", "time_stamp", "refcode", "word2", "fru_call_out_loc_codes"]
+REFCODE_SYS_ATTRIBUTES = ["time_stamp", "refcode", "word2", "fru_call_out_loc_codes"]
+REFCODES = {
+    "Running": "",  # the OS is up: no progress code left
+    "Not Activated": "00000000",
+    "Starting": "CA00E1F5",
+    "Open Firmware": "CA00E1DC",
+    "Shutting Down": "D200A250",
+    "Error": "B2008105",
+    "Not Available": "B200F00A",
+    # managed system states
+    "Operating": "",
+    "Standby": "C9002F00",
+    "Initializing": "C7004091",
+    "Power Off": "00000000",
+    "Power Off In Progress": "D1001000",
+}
+REFCODE_WORD2 = "00000000"
+
 # lspwrmgmt -r sys attributes (facts doc 3.6 / lpar facts 8: names [U]) and mode tokens per processor.
 PWRMGMT_ATTRIBUTES = ["sys_name", "curr_power_saver_mode", "supported_power_saver_mode_types"]
 POWER_MODES_BY_PROCESSOR = {
     "POWER8": ["static", "dynamic_favor_perf", "dynamic_favor_power", "power_saving"],
-    "POWER9": ["static", "dynamic_favor_perf", "max_perf", "power_saving"],
+    "POWER9": ["static", "dynamic_favor_perf", "max_perf"],
     "POWER10": ["static", "power_saving", "max_perf"],
     "Power11": ["static", "power_saving", "max_perf", "efficiency_favor_perf"],
 }
-# `chpwrmgmt -o disable` falls back to nominal frequency [U].
-POWER_MODE_DISABLED = "static"
+# `chpwrmgmt -o disable`: the mode it leaves (nominal frequency). [V] POWER9 nominal is `-o disable`; there it
+# shows as `none` (no power saver mode) [U]. On Power10/11 nominal is the `static` mode [V]; `-o disable` giving
+# it is [U].
+POWER_MODE_DISABLED_BY_PROCESSOR = {"POWER8": "none", "POWER9": "none", "POWER10": "static", "Power11": "static"}
+POWER_MODE_DISABLED = "static"  # any other processor
+
+# dialect power_mode_format=display_text: how the current mode reads as text, per processor [U] (the GUI names
+# of IBM's EnergyScale papers; POWER9 "Static Power Saver" is a power saving mode, not nominal).
+POWER_MODE_DISPLAY_TEXT = {
+    "POWER8": {"none": "Nominal", "static": "Static Power Saver",
+               "dynamic_favor_perf": "Dynamic Power Saver (Favor Performance)",
+               "dynamic_favor_power": "Dynamic Power Saver (Favor Power)"},
+    "POWER9": {"none": "Nominal", "static": "Static Power Saver", "dynamic_favor_perf": "Dynamic Performance",
+               "max_perf": "Maximum Performance"},
+    "POWER10": {"static": "Static", "power_saving": "Power Saving", "max_perf": "Maximum Performance"},
+    "Power11": {"static": "Static", "power_saving": "Power Saving", "max_perf": "Maximum Performance",
+                "efficiency_favor_perf": "Energy Efficient"},
+}
 
 # Value printed for an attribute that is valid for the resource type but does not apply to this row
 # when it is requested explicitly with -F (F1 listings drop such attributes instead) [U].

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import affinity
+from .dialect import Dialect
 from .profiles import Resources, build_profile, validate_profile
 
 LparState = Literal[
@@ -56,6 +57,7 @@ class Transition(Strict):
 
     at: float
     state: str
+    refcode: str | None = None  # the reference code the partition shows from then on (None: keep)
 
 
 class DpoSettings(Strict):
@@ -96,6 +98,10 @@ class Lpar(Strict):
     lpar_avail_priority: int = 127
     work_group_id: str = "none"
     description: str = ""
+    sync_curr_profile: Literal[0, 1] = 0
+    refcode: str | None = None  # what lsrefcode prints; None: the default for the state (messages.REFCODES)
+    start_outcome: Literal["Running", "Error"] = "Running"  # where `chsysstate -o on` ends
+    start_error_refcode: str | None = None  # refcode of a start that ends in Error (None: messages.REFCODES)
     profiles: list[dict[str, Any]] = Field(min_length=1)
     placement: list[Chunk] | None = None
     # ---- runtime (not normally in the YAML)
@@ -130,6 +136,8 @@ class System(Strict):
     transitions: list[Transition] = []
     dpo_run: DpoRun | None = None
     next_opt_id: int = 1
+    previous_dpo_run: DpoRun | None = None  # the run before dpo_run (None: none ran), for stale status listings
+    stale_status_polls: int = 0  # status listings left that still describe previous_dpo_run (dialect)
 
     @property
     def mtms(self) -> str:
@@ -195,6 +203,7 @@ class Model(Strict):
     timing: Timing = Timing()
     dpo: DpoSettings = DpoSettings()
     faults: list[FaultSpec] = []
+    dialect: Dialect = Dialect()
     systems: list[System] = Field(min_length=1)
     # ---- runtime
     model_digest: str = ""
@@ -231,11 +240,11 @@ def _prepare_system(system: System) -> None:
         profile = lpar.profile(lpar.curr_profile)
         if profile is None:
             raise ModelError(f"{system.name}/{lpar.name}: curr_profile {lpar.curr_profile} does not exist")
+        if system.state != "Operating":  # nothing runs on a system that is not Operating
+            lpar.state = "Not Activated"
         holds = lpar.state != "Not Activated" or lpar.placement is not None
         if holds and lpar.resources is None:
             lpar.resources = Resources.from_profile(profile).__dict__
-        if system.state != "Operating":
-            lpar.state = "Not Activated"
     free = affinity.Capacity(system)
     explicit = [lpar for lpar in system.lpars if lpar.placement is not None]
     automatic = [lpar for lpar in system.lpars if lpar.placement is None and lpar.held() is not None]

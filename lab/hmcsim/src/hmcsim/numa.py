@@ -39,6 +39,14 @@ def numa_view(system: System, lpar: Lpar) -> dict:
         "affinity_score": affinity.lpar_score(system, lpar.placement),
         "reboot_recommended": lpar.booted_placement is not None and booted != current,
         "nodes": nodes,
+        # the physical machine, as lscpu prints it on PowerVM (RTAS PROCESSOR_MODULE_INFO; lpar facts 1.5)
+        "physical": {
+            "processor": system.processor,
+            "sockets": system.topology.sockets,
+            "chips_per_socket": system.topology.chips_per_socket,
+            "cores_per_chip": system.topology.cores_per_chip,
+            "smt": smt,
+        },
     }
 
 
@@ -74,3 +82,35 @@ def numactl_hardware(view: dict, chips_per_socket: int) -> str:
             distances.append(10 if a == b else 20 if same_socket else 40)
         lines.append(f"{a:4d}: " + "".join(f"{d:4d} " for d in distances).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def lscpu_text(view: dict) -> str:
+    """The view as util-linux `lscpu` prints it to a pipe on a PowerVM LPAR (flat `Field: value`, lpar facts 1.5).
+
+    `Physical sockets`/`Physical chips`/`Physical cores/chip` describe the machine (chips per socket, cores per
+    chip), not the LPAR; `Socket(s)`/`Core(s) per socket` are derived per node, as unreliable as the real ones.
+    """
+    physical = view["physical"]
+    cpus = [cpu for node in view["nodes"] for cpu in node["cpus"]]
+    smt = physical["smt"]
+    cpu_nodes = [node for node in view["nodes"] if node["cpus"]]
+    sockets = max(1, len(cpu_nodes))
+    fields = [
+        ("Architecture", "ppc64le"),
+        ("Byte Order", "Little Endian"),
+        ("CPU(s)", str(len(cpus))),
+        ("On-line CPU(s) list", _compress(cpus)),
+        ("Model name", f"{physical['processor']} (architected), altivec supported"),
+        ("Thread(s) per core", str(smt)),
+        ("Core(s) per socket", str(len(cpus) // smt // sockets)),
+        ("Socket(s)", str(sockets)),
+        ("Physical sockets", str(physical["sockets"])),
+        ("Physical chips", str(physical["chips_per_socket"])),
+        ("Physical cores/chip", str(physical["cores_per_chip"])),
+        ("Hypervisor vendor", "pHyp"),
+        ("Virtualization type", "para"),
+        ("NUMA node(s)", str(len(view["nodes"]))),
+    ]
+    fields += [(f"NUMA node{node['id']} CPU(s)", _compress(node["cpus"])) for node in view["nodes"]]
+    width = max(len(name) for name, _ in fields) + 2
+    return "".join(f"{name + ':':<{width}}{value}".rstrip() + "\n" for name, value in fields)

@@ -207,6 +207,31 @@ class Resources:
         )
 
 
+def running_configuration(held: Resources) -> dict[str, str]:
+    """The profile attributes that describe what a partition runs with (what sync_curr_profile writes back)."""
+    values = {
+        "proc_mode": held.proc_mode,
+        "sharing_mode": held.sharing_mode,
+        "min_procs": str(held.min_procs),
+        "desired_procs": str(held.procs),
+        "max_procs": str(held.max_procs),
+        "min_mem": str(held.min_mem),
+        "desired_mem": str(held.mem),
+        "max_mem": str(held.max_mem),
+    }
+    if held.proc_mode == "shared":
+        values.update(
+            {
+                "min_proc_units": str(float(held.min_proc_units)),
+                "desired_proc_units": str(float(held.proc_units)),
+                "max_proc_units": str(float(held.max_proc_units)),
+                "uncap_weight": str(held.uncap_weight),
+                "shared_proc_pool_id": str(held.shared_proc_pool_id),
+            }
+        )
+    return values
+
+
 def validate_profile(profile: dict[str, str]) -> tuple[str, dict[str, str]] | None:
     """Check values and min/desired/max ordering; returns (message key, fields) of the first problem."""
     for name, choices in CHOICES.items():

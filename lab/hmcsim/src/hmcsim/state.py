@@ -14,7 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from . import affinity
+from . import affinity, messages
+from .dialect import Dialect, dialect_from_env
 from .faults import FaultControl
 from .model import Chunk, DpoRun, Lpar, Model, System, Transition, load_model, load_state
 from .profiles import Resources
@@ -32,6 +33,7 @@ class Store:
         self.lock = threading.RLock()
         self.model = load_model(model_path)
         self.faults = FaultControl(state_dir, self.model.faults)
+        dialect_from_env()  # a wrong HMCSIM_DIALECT stops the start with its reason (DialectError)
         self.state = self._initial_state(reset)
         self._dirty = False
 
@@ -95,6 +97,10 @@ class Store:
     def system(self, name_or_mtms: str) -> System | None:
         return self.state.system(name_or_mtms)
 
+    def dialect(self) -> Dialect:
+        """The output alternatives in force for this command (README "Dialects")."""
+        return self.faults.dialect(self.state.dialect)
+
     def advance(self, now: float | None = None) -> None:
         """Apply every transition and DPO step that is due."""
         now = self.clock() if now is None else now
@@ -107,6 +113,8 @@ class Store:
                 while lpar.transitions and lpar.transitions[0].at <= now:
                     step = lpar.transitions.pop(0)
                     lpar.state = step.state  # type: ignore[assignment]
+                    if step.refcode is not None:
+                        lpar.refcode = step.refcode
                     if step.state == "Running":
                         lpar.booted_placement = [c.model_copy() for c in lpar.placement or []]
                     self._dirty = True
@@ -132,7 +140,13 @@ class Store:
             return problem
         lpar.curr_profile = profile_name
         lpar.state = "Starting"
-        lpar.transitions = [Transition(at=now + self.scaled(self.model.timing.lpar_start_s), state="Running")]
+        lpar.refcode = None  # a new start shows the progress codes of its states again
+        at = now + self.scaled(self.model.timing.lpar_start_s)
+        if lpar.start_outcome == "Error":
+            code = lpar.start_error_refcode or messages.REFCODES["Error"]
+            lpar.transitions = [Transition(at=at, state="Error", refcode=code)]
+        else:
+            lpar.transitions = [Transition(at=at, state="Running")]
         self._dirty = True
         return None
 
@@ -153,12 +167,15 @@ class Store:
         timing = self.model.timing
         down = self.scaled(timing.lpar_immed_shutdown_s if immediate else timing.lpar_shutdown_s)
         lpar.state = "Shutting Down"
+        lpar.refcode = None
         steps = [Transition(at=now + down, state="Not Activated")]
         if restart:
-            steps = [
-                Transition(at=now + down, state="Starting"),
-                Transition(at=now + down + self.scaled(timing.lpar_start_s), state="Running"),
-            ]
+            started = now + down + self.scaled(timing.lpar_start_s)
+            end = Transition(at=started, state="Running")
+            if lpar.start_outcome == "Error":
+                code = lpar.start_error_refcode or messages.REFCODES["Error"]
+                end = Transition(at=started, state="Error", refcode=code)
+            steps = [Transition(at=now + down, state="Starting"), end]
         lpar.transitions = steps
         self._dirty = True
 
@@ -166,9 +183,13 @@ class Store:
     def power_system(self, system: System, operation: str, restart: bool, now: float) -> None:
         timing = self.model.timing
         if operation == "off":
-            for lpar in system.lpars:
+            for lpar in system.lpars:  # a powered-off system holds nothing (README "Powered-off systems")
                 lpar.state = "Not Activated"
                 lpar.transitions = []
+                lpar.refcode = None
+                lpar.resources = None
+                lpar.placement = None
+                lpar.booted_placement = None
             if restart:
                 system.state = "Initializing"
                 system.transitions = [Transition(at=now + self.scaled(timing.sys_power_on_s), state="Operating")]
@@ -204,6 +225,8 @@ class Store:
             fail_at=fail_at,
         )
         system.next_opt_id += 1
+        system.previous_dpo_run = system.dpo_run
+        system.stale_status_polls = self.dialect().dpo_stale_polls
         system.dpo_run = run
         self._dirty = True
         return run

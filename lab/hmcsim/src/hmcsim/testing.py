@@ -24,6 +24,9 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from .dialect import DIALECT_ENV, Dialect
+from .faults import ControlFile
+
 DEFAULT_MODEL = Path(os.environ.get("HMCSIM_MODEL", Path(__file__).resolve().parents[4] / "lab" / "hmc" / "model.yml"))
 STARTUP_TIMEOUT_S = 20.0
 
@@ -83,11 +86,20 @@ class RunningSimulator:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     def set_faults(self, control: dict) -> None:
-        """Write DIR/faults.yml (re-read by the simulator before every command)."""
+        """Write DIR/faults.yml (re-read by the simulator before every command); checked here first, because the
+        simulator ignores a broken file (it only logs why)."""
+        ControlFile.model_validate(control)
         path = self.state_dir / "faults.yml"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(yaml.safe_dump(control), encoding="utf-8")
         os.replace(tmp, path)
+
+    def set_dialect(self, dialect: dict) -> None:
+        """Switch dialect keys while the simulator runs: merged into the `dialect:` of DIR/faults.yml."""
+        path = self.state_dir / "faults.yml"
+        control = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+        control["dialect"] = {**(control.get("dialect") or {}), **dialect}
+        self.set_faults(control)
 
     def clear_faults(self) -> None:
         (self.state_dir / "faults.yml").unlink(missing_ok=True)
@@ -128,12 +140,18 @@ def running_simulator(
     faults: dict | None = None,
     state_dir: Path | None = None,
     env: dict[str, str] | None = None,
+    dialect: dict | None = None,
 ) -> Iterator[RunningSimulator]:
     """Start `hmcsim serve` in a subprocess and stop it (SIGTERM) afterwards.
 
-    time_scale / dpo_seconds set HMCSIM_TIME_SCALE / HMCSIM_DPO_SECONDS; faults is written to DIR/faults.yml
-    before the start. Reuse `state_dir` to test restarts.
+    time_scale / dpo_seconds set HMCSIM_TIME_SCALE / HMCSIM_DPO_SECONDS; dialect sets HMCSIM_DIALECT (checked
+    here: unknown keys or values raise pydantic.ValidationError); faults is written to DIR/faults.yml before the
+    start. Reuse `state_dir` to test restarts.
     """
+    if dialect is not None:
+        Dialect.model_validate(dialect)
+    if faults is not None:
+        ControlFile.model_validate(faults)
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
     state_dir = Path(state_dir) if state_dir else tmp_path / "hmcsim-state"
@@ -159,6 +177,8 @@ def running_simulator(
         environment["HMCSIM_TIME_SCALE"] = str(time_scale)
     if dpo_seconds is not None:
         environment["HMCSIM_DPO_SECONDS"] = str(dpo_seconds)
+    if dialect is not None:
+        environment[DIALECT_ENV] = json.dumps(dialect)
     environment.update(env or {})
     log = (tmp_path / "hmcsim.log").open("ab")
     process = subprocess.Popen(

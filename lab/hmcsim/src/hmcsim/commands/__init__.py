@@ -10,6 +10,7 @@ from .dpo import lsmemopt, optmem
 from .hmc import lshmc
 from .listing import lshwres, lssyscfg
 from .power import chpwrmgmt, chsysstate, lspwrmgmt
+from .refcode import lsrefcode
 
 HMC_COMMANDS: dict[str, Callable[[Context, list[str]], str]] = {
     "lssyscfg": lssyscfg,
@@ -23,6 +24,7 @@ HMC_COMMANDS: dict[str, Callable[[Context, list[str]], str]] = {
     "lspwrmgmt": lspwrmgmt,
     "chpwrmgmt": chpwrmgmt,
     "lshmc": lshmc,
+    "lsrefcode": lsrefcode,
 }
 
 __all__ = ["HMC_COMMANDS", "Context"]

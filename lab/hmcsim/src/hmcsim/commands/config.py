@@ -6,7 +6,14 @@ from .. import affinity
 from ..formats import RecordError, RecordItem, join_list_value, parse_record, split_list_value
 from ..model import Chunk, Lpar, System
 from ..options import Option, choice, fail, parse_options, require
-from ..profiles import IDENTITY_ATTRIBUTES, LIST_ATTRIBUTES, PROFILE_ATTRIBUTES, Resources, validate_profile
+from ..profiles import (
+    IDENTITY_ATTRIBUTES,
+    LIST_ATTRIBUTES,
+    PROFILE_ATTRIBUTES,
+    Resources,
+    running_configuration,
+    validate_profile,
+)
 from .common import Context, find_lpar, find_system, help_requested, lpar_from_options, require_operating
 
 MAX_NAME = 47
@@ -116,7 +123,7 @@ def _change_lpar(ctx: Context, system: System, items: list[RecordItem]) -> str:
     for name, value in updates.items():
         if name == "default_profile":
             lpar.default_profile = value
-        elif name in {"auto_start", "lpar_avail_priority"}:
+        elif name in {"auto_start", "lpar_avail_priority", "sync_curr_profile"}:
             setattr(lpar, name, int(value))
         elif name in {"boot_mode", "work_group_id", "description"}:
             setattr(lpar, name, value)
@@ -169,7 +176,21 @@ def _change_profile(ctx: Context, system: System, items: list[RecordItem]) -> st
         profile.clear()
         profile.update(changed)
         ctx.store.mark_dirty()
+    _sync_current_profile(ctx, lpar, profile)
     return ""
+
+
+def _sync_current_profile(ctx: Context, lpar: Lpar, profile: dict[str, str]) -> None:
+    """Dialect profile_sync=writeback: with sync_curr_profile=1 the HMC writes the running configuration of a
+    Running partition back over its current profile, so a change to that profile does not stick (field-facts)."""
+    held = lpar.held()
+    if (ctx.store.dialect().profile_sync != "writeback" or lpar.state != "Running" or not lpar.sync_curr_profile
+            or held is None or profile["name"] != lpar.curr_profile):
+        return
+    running = running_configuration(held)
+    if any(profile[name] != value for name, value in running.items()):
+        profile.update(running)
+        ctx.store.mark_dirty()
 
 
 def _change_system(ctx: Context, system: System, items: list[RecordItem]) -> str:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from .. import affinity
-from ..messages import DPO_STATUS_ATTRIBUTES, DPO_STATUS_WORDS
-from ..model import System
+from ..messages import (
+    DPO_STATUS_ALTERNATE_ATTRIBUTES,
+    DPO_STATUS_ALTERNATE_WORDS,
+    DPO_STATUS_ATTRIBUTES,
+    DPO_STATUS_WORDS,
+)
+from ..model import DpoRun, System
 from ..options import Option, choice, fail, parse_options, require
 from .common import (
     LISTING_OPTIONS,
@@ -32,22 +37,33 @@ def _score(value: int | None) -> str:
     return "none" if value is None else str(value)
 
 
-def dpo_status_row(system: System) -> dict[str, str]:
-    run = system.dpo_run
-    if run is None:
-        values = ["0", DPO_STATUS_WORDS["never"], "affinity", "0", "0", "none", "none", "none"]
-    else:
-        values = [
-            "1" if run.status == "running" else "0",
-            DPO_STATUS_WORDS[run.status],
-            "affinity",
-            str(run.opt_id),
-            str(run.progress),
-            id_list(run.requested),
-            id_list(run.protected),
-            id_list(run.impacted) if run.status != "running" else "none",
-        ]
+def dpo_status_row(run: DpoRun | None, names: str = "standard") -> dict[str, str]:
+    """The bare `lsmemopt -m SYS` row for a run (None: no DPO ever ran) in the dialect's attribute names."""
+    status = "never" if run is None else run.status
+    opt_id = "0" if run is None else str(run.opt_id)
+    progress = "0" if run is None else str(run.progress)
+    requested = "none" if run is None else id_list(run.requested)
+    protected = "none" if run is None else id_list(run.protected)
+    impacted = "none" if run is None or run.status == "running" else id_list(run.impacted)
+    if names == "alternate":
+        values = [opt_id, "affinity", DPO_STATUS_ALTERNATE_WORDS[status], progress, requested, protected, impacted]
+        return dict(zip(DPO_STATUS_ALTERNATE_ATTRIBUTES, values))
+    in_progress = "1" if status == "running" else "0"
+    values = [in_progress, DPO_STATUS_WORDS[status], "affinity", opt_id, progress, requested, protected, impacted]
     return dict(zip(DPO_STATUS_ATTRIBUTES, values))
+
+
+def dpo_status_listing(ctx: Context, system: System, parsed: dict) -> str:
+    """Status of the most recent run; with dpo_stale_polls, the first listings after a start show the one before."""
+    dialect = ctx.store.dialect()
+    stale = system.stale_status_polls > 0
+    run = system.previous_dpo_run if stale else system.dpo_run
+    attributes = DPO_STATUS_ALTERNATE_ATTRIBUTES if dialect.dpo_status_names == "alternate" else DPO_STATUS_ATTRIBUTES
+    output = listing([dpo_status_row(run, dialect.dpo_status_names)], attributes, parsed)
+    if stale:  # counted only for listings that were answered
+        system.stale_status_polls -= 1
+        ctx.store.mark_dirty()
+    return output
 
 
 def lsmemopt(ctx: Context, argv: list[str]) -> str:
@@ -67,8 +83,7 @@ def lsmemopt(ctx: Context, argv: list[str]) -> str:
     requested = names_or_ids(system, parsed, "-p", "--id")
     protected = names_or_ids(system, parsed, "-x", "--xid")
     if resource is None and operation is None:
-        row = dpo_status_row(system)
-        return listing([row], DPO_STATUS_ATTRIBUTES, parsed)
+        return dpo_status_listing(ctx, system, parsed)
     resource = resource or "sys"  # facts doc 1.2: -o without -r means -r sys
     operation = operation or "currscore"
     current = affinity.current_placements(system)

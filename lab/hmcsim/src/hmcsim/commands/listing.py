@@ -8,7 +8,16 @@ import uuid
 from ..model import Lpar, System
 from ..options import Option, choice, fail, parse_options, require
 from ..profiles import PROFILE_ATTRIBUTES, applicable_attributes
-from .common import LISTING_OPTIONS, Context, find_system, help_requested, listing, parse_filter, select_lpars
+from .common import (
+    LISTING_OPTIONS,
+    Context,
+    find_system,
+    help_requested,
+    listing,
+    parse_filter,
+    require_operating,
+    select_lpars,
+)
 
 CAPABILITY_DEFAULTS = {
     "active_lpar_mobility_capable": 1,
@@ -119,7 +128,7 @@ def lpar_row(system: System, lpar: Lpar) -> dict[str, str]:
         "lpar_avail_priority": str(lpar.lpar_avail_priority),
         "desired_lpar_proc_compat_mode": "default",
         "curr_lpar_proc_compat_mode": system.processor if running else "default",
-        "sync_curr_profile": "0",
+        "sync_curr_profile": str(lpar.sync_curr_profile),
         "affinity_group_id": "none",
         "vtpm_enabled": "0",
         "description": lpar.description,
@@ -306,6 +315,7 @@ def lshwres(ctx: Context, argv: list[str]) -> str:
     if resource not in {"proc", "mem"}:
         raise fail("not_simulated", what=f"lshwres -r {resource}")
     system = find_system(ctx, require(parsed, "-m"))
+    require_operating(system)  # README "Powered-off systems": no hardware listing while not Operating [U]
     level = choice(parsed, "--level", {"sys", "lpar", "pool"})
     if level == "pool":
         raise fail("not_simulated", what="lshwres --level pool")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ..messages import POWER_MODE_DISABLED, POWER_MODES_BY_PROCESSOR, PWRMGMT_ATTRIBUTES
+from ..dialect import Dialect
+from ..messages import (
+    POWER_MODE_DISABLED,
+    POWER_MODE_DISABLED_BY_PROCESSOR,
+    POWER_MODE_DISPLAY_TEXT,
+    POWER_MODES_BY_PROCESSOR,
+    PWRMGMT_ATTRIBUTES,
+)
 from ..model import System
 from ..options import Option, choice, fail, parse_options, require
 from .common import LISTING_OPTIONS, Context, find_system, help_requested, listing, lpar_from_options, require_operating
@@ -44,7 +51,8 @@ def chsysstate(ctx: Context, argv: list[str]) -> str:
         if problem:
             raise fail(problem, sys=system.name, name=lpar.name)
         return ""
-    if lpar.state not in RUNNING_STATES:
+    stoppable = RUNNING_STATES | ({"Error"} if parsed.get("--immed") else set())  # an Error LPAR: immediate only
+    if lpar.state not in stoppable:
         raise fail("lpar_not_running", name=lpar.name, state=lpar.state)
     if operation == "osshutdown" and lpar.state != "Running":
         raise fail("rmc_inactive", name=lpar.name)
@@ -75,6 +83,18 @@ def supported_modes(system: System) -> list[str]:
     return system.supported_power_modes or POWER_MODES_BY_PROCESSOR.get(system.processor, ["static"])
 
 
+def disabled_mode(system: System) -> str:
+    """The mode `chpwrmgmt -o disable` leaves (nominal)."""
+    return POWER_MODE_DISABLED_BY_PROCESSOR.get(system.processor, POWER_MODE_DISABLED)
+
+
+def shown_mode(system: System, dialect: Dialect) -> str:
+    """The current mode as lspwrmgmt prints it: the token, or the display text of the dialect."""
+    if dialect.power_mode_format == "display_text":
+        return POWER_MODE_DISPLAY_TEXT.get(system.processor, {}).get(system.power_mode, system.power_mode)
+    return system.power_mode
+
+
 def lspwrmgmt(ctx: Context, argv: list[str]) -> str:
     parsed = parse_options(argv, [Option(("-m",)), Option(("-r",)), Option(("-t",)), *LISTING_OPTIONS])
     usage = help_requested(parsed, "Usage: lspwrmgmt [-m managed-system] -r sys [-F [attribute-names] [--header]]")
@@ -84,10 +104,13 @@ def lspwrmgmt(ctx: Context, argv: list[str]) -> str:
     if "-t" in parsed:
         raise fail("not_simulated", what="lspwrmgmt -t")
     systems = [find_system(ctx, str(parsed["-m"]))] if "-m" in parsed else ctx.store.state.systems
+    dialect = ctx.store.dialect()
+    attributes = [dialect.power_mode_attribute if name == "curr_power_saver_mode" else name
+                  for name in PWRMGMT_ATTRIBUTES]
     rows = [
-        dict(zip(PWRMGMT_ATTRIBUTES, [s.name, s.power_mode, ",".join(supported_modes(s))])) for s in systems
+        dict(zip(attributes, [s.name, shown_mode(s, dialect), ",".join(supported_modes(s))])) for s in systems
     ]
-    return listing(rows, PWRMGMT_ATTRIBUTES, parsed)
+    return listing(rows, attributes, parsed)
 
 
 def chpwrmgmt(ctx: Context, argv: list[str]) -> str:
@@ -100,8 +123,8 @@ def chpwrmgmt(ctx: Context, argv: list[str]) -> str:
     choice(parsed, "-r", {"sys"})
     operation = choice(parsed, "-o", {"enable", "disable"})
     require_operating(system)
-    mode = POWER_MODE_DISABLED if operation == "disable" else require(parsed, "-t")
-    if mode not in supported_modes(system):
+    mode = disabled_mode(system) if operation == "disable" else require(parsed, "-t")
+    if operation == "enable" and mode not in supported_modes(system):
         raise fail("bad_power_mode", mode=mode, sys=system.name)
     if system.power_mode != mode:
         system.power_mode = mode

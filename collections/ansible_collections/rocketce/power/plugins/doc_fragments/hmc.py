@@ -8,8 +8,21 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Connection options of every HMC module (module_utils/hmc_client.py hmc_argument_spec()).
+    # Connection options of every HMC module (module_utils/hmc_client.py hmc_argument_spec()), and what every HMC
+    # module shares: its authors, its action group, full check mode, running on the controller.
     DOCUMENTATION = r"""
+author:
+  - rocketce-power engineers (@rocketce-power)
+attributes:
+  action_group:
+    description: Use C(group/rocketce.power.hmc) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - rocketce.power.hmc
+  check_mode:
+    support: full
+  platform:
+    platforms: posix
 options:
   hmc_host:
     description:
@@ -70,11 +83,50 @@ requirements:
   - paramiko (on the controller)
 """
 
-    ATTRIBUTES = r"""
+    # Read-only HMC modules: nothing to diff, RV(changed) is always false.
+    INFO_MODULE = r"""
 attributes:
-  action_group:
-    description: Use C(group/rocketce.power.hmc) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - rocketce.power.hmc
+  diff_mode:
+    support: none
+    details: The module only reads from the HMC; it never reports a change.
+"""
+
+    # The managed system every HMC module except the *_info listings works on.
+    SYSTEM = r"""
+options:
+  system:
+    description:
+      - Managed system name, as listed by C(lssyscfg -r sys -F name).
+      - The name is looked up on the HMC first; an unknown name fails with the names the HMC manages.
+    type: str
+    required: true
+"""
+
+    # The partition a module changes.
+    PARTITION = r"""
+options:
+  name:
+    description:
+      - Partition name, as listed by C(lssyscfg -r lpar -m SYSTEM -F name).
+      - The name is looked up first; commands name the partition by its id.
+    type: str
+    required: true
+"""
+
+    # Requested and protected partitions of a Dynamic Platform Optimization (hmc_memopt, hmc_memopt_info).
+    DPO_TARGETS = r"""
+options:
+  lpars:
+    description:
+      - Partitions whose affinity the DPO should improve (requested partitions, C(--id)).
+      - When empty, the system score decides and the DPO has no requested partitions.
+    type: list
+    elements: str
+    default: []
+  protect:
+    description:
+      - Partitions the DPO must not touch (C(--xid)), for example the other production partitions.
+    type: list
+    elements: str
+    default: []
 """

@@ -12,17 +12,23 @@ description:
     C(rocketce.power) HMC modules) and turns every logical partition (LPAR) the HMC manages into an
     Ansible host.
   - "Commands issued per refresh: one C(lssyscfg -r sys) per HMC, then for each managed system a fixed set:
-    C(lssyscfg -r lpar), C(lshwres -r proc --level lpar), C(lshwres -r mem --level lpar) and, with
-    O(include_affinity), one C(lsmemopt -r lpar -o currscore). The count does not grow with the number of LPARs."
+    C(lssyscfg -r lpar), and for an operating system C(lshwres -r proc --level lpar) and
+    C(lshwres -r mem --level lpar), and, with O(include_affinity), for an operating system one
+    C(lsmemopt -r lpar -o currscore). The count does not grow with the number of LPARs. The listings are read
+    and joined by the same functions as the C(rocketce.power) HMC modules use (C(module_utils/hmc_resources))."
   - Host names are the LPAR names (see O(host_name_format)). Hosts are put in groups per managed system,
     per LPAR state and per processor mode (see O(group_prefix)); O(compose), O(groups) and O(keyed_groups)
     work as in the P(ansible.builtin.constructed#inventory) plugin.
   - "Host variables set for every LPAR: C(hmc_host), C(hmc_port), C(hmc_user) (the HMC that manages it, never a
     password), C(hmc_managed_system), C(hmc_managed_system_type_model), C(hmc_managed_system_serial),
-    C(hmc_lpar_name), C(hmc_lpar_id), C(hmc_lpar_state), C(hmc_lpar_env), C(hmc_os_version), C(hmc_profile),
-    C(hmc_default_profile), C(hmc_proc_mode) (C(ded) or C(shared)), C(hmc_sharing_mode), C(hmc_procs),
-    C(hmc_proc_units) (shared LPARs), C(hmc_memory_mb), C(hmc_rmc_state), C(hmc_rmc_ipaddr),
-    and C(hmc_affinity_score) with O(include_affinity) (an integer 0-100, or null when the HMC reports none)."
+    C(hmc_managed_system_state), and the LPAR record of M(rocketce.power.hmc_lpar_info) with an C(hmc_) prefix:
+    C(hmc_lpar_name), C(hmc_lpar_id), C(hmc_lpar_state), C(hmc_lpar_env), C(hmc_os_version), C(hmc_profile)
+    (current profile), C(hmc_default_profile), C(hmc_sync_curr_profile), C(hmc_proc_mode) (C(ded) or C(shared)),
+    C(hmc_sharing_mode), C(hmc_procs), C(hmc_min_procs), C(hmc_max_procs), C(hmc_proc_units) (shared LPARs),
+    C(hmc_memory_mb), C(hmc_min_memory_mb), C(hmc_max_memory_mb), C(hmc_rmc_state), C(hmc_rmc_ipaddr), and
+    C(hmc_affinity_score) with O(include_affinity) (an integer 0-100, or null when the HMC reports none).
+    Unset HMC values (C(none), empty) are null; processors and memory are null on a system that is not
+    operating."
   - C(ansible_host) is set to the LPAR's RMC IP address when the HMC knows one. O(compose) and
     O(host_overrides) can replace it.
   - Passwords are never printed, logged, cached or put into host variables, at any verbosity and in error
@@ -81,13 +87,16 @@ options:
         type: bool
         default: true
       connect_timeout:
-        description: Seconds to wait for the SSH connection and authentication.
+        description:
+          - Seconds to wait for the SSH connection and authentication (the default of the modules'
+            C(hmc_connect_timeout)).
         type: int
         default: 30
       command_timeout:
-        description: Seconds to wait for one HMC command.
+        description:
+          - Seconds to wait for one HMC command (the default of the modules' C(hmc_command_timeout)).
         type: int
-        default: 120
+        default: 300
   filters:
     description:
       - Which managed systems and LPARs become hosts. Every given criterion must match.
@@ -158,10 +167,16 @@ options:
     default: {}
   fail_on_hmc_error:
     description:
-      - When an HMC cannot be reached or a managed system cannot be read, fail the whole inventory source
-        (true) or warn and go on with what could be read (false). Partial results are never cached.
+      - When an HMC cannot be reached or an operating managed system cannot be read, fail the whole inventory
+        source (true) or warn and go on with what could be read (false). Partial results are never cached.
+      - With several HMCs in O(hmcs), one HMC that cannot be read is a warning and the others' LPARs are
+        still reported; the source fails only when no HMC could be read (or, with true, when an HMC that
+        was read has an operating managed system whose listings failed).
       - Managed systems in a state where the HMC cannot reach them (C(No Connection), C(Incomplete),
         C(Failed Authentication), ...) are skipped with a warning in both cases, without sending them a command.
+      - Managed systems that are not operating (C(Power Off), C(Standby), C(Initializing), ...) keep their LPARs,
+        with the states the HMC lists (C(Not Activated)...), and null processors and memory (no C(lshwres) is
+        sent for them); if even their LPAR listing fails, that is a warning, never a failure of the source.
     type: bool
     default: true
   max_parallel_hmcs:
@@ -237,13 +252,13 @@ try:
         HmcClient,
         HmcCommandError,
         HmcError,
+        hmc_argument_spec,
     )
-    from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import (
-        as_float,
-        as_int,
-        is_unset,
-        parse_fields,
-        parse_listing,
+    from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
+        list_systems,
+        lpar_records,
+        lpar_scores,
+        system_summary,
     )
 except ImportError as import_error:  # paramiko missing: reported when the plugin is used, not when it is listed
     HMC_IMPORT_ERROR = import_error
@@ -252,19 +267,17 @@ else:
 
 REDACTED = "********"
 
-SYSTEM_ATTRS = ("name", "type_model", "serial_num", "state")
+HMC_ENTRY_OPTIONS = ("host", "port", "user", "password", "key_file", "known_hosts", "host_key_checking",
+                     "connect_timeout", "command_timeout")
 
-HMC_ENTRY_SPEC = {
-    "host": {"type": "str", "required": True},
-    "port": {"type": "int", "default": 22},
-    "user": {"type": "str", "default": "hscroot"},
-    "password": {"type": "str", "no_log": True},
-    "key_file": {"type": "path"},
-    "known_hosts": {"type": "path"},
-    "host_key_checking": {"type": "bool", "default": True},
-    "connect_timeout": {"type": "int", "default": 30},
-    "command_timeout": {"type": "int", "default": 120},
-}
+
+def hmc_entry_spec():
+    """Options of one `hmcs` entry: the modules' connection options (same types and defaults), unprefixed."""
+    modules = hmc_argument_spec()
+    spec = {name: dict(modules["hmc_" + name]) for name in HMC_ENTRY_OPTIONS}
+    spec["password"] = {"type": "str", "no_log": True}  # templated at connection time, no environment fallback
+    return spec
+
 
 FILTERS_SPEC = {
     "systems": {"type": "list", "elements": "str", "default": []},
@@ -274,6 +287,9 @@ FILTERS_SPEC = {
     "lpar_env": {"type": "list", "elements": "str", "default": ["aixlinux", "os400"]},
 }
 
+# Bumped whenever the cached LPAR records change shape (2: the modules' lpar_summary records).
+CACHE_RECORD_FORMAT = 2
+
 HOST_NAME_FIELDS = frozenset({"lpar", "system", "lpar_id", "hmc"})
 
 # Managed-system states in which the HMC has no working connection to the system, so it cannot list its LPARs:
@@ -282,6 +298,12 @@ UNREACHABLE_SYSTEM_STATES = ("no connection", "incomplete", "failed authenticati
                              "version mismatch", "recovery")
 # Affinity scores come from the running hypervisor: only an operating system has them.
 SCORED_SYSTEM_STATES = ("operating",)
+# Systems whose LPARs hold processors and memory: only for these is lshwres asked (on a system in Power Off or
+# Standby what lshwres answers is unverified; the LPAR listing with its states is what the inventory needs).
+RESOURCE_SYSTEM_STATES = ("operating",)
+# LPAR record (lpar_summary) key -> host variable. Every other key becomes hmc_<key>.
+HOSTVAR_NAMES = {"name": "hmc_lpar_name", "id": "hmc_lpar_id", "env": "hmc_lpar_env", "state": "hmc_lpar_state",
+                 "current_profile": "hmc_profile"}
 
 
 class Redactor:
@@ -302,59 +324,22 @@ class Redactor:
         return text
 
 
-def _optional_text(value):
-    return None if is_unset(value) else value
-
-
-def _by_lpar_id(rows):
-    return {str(row.get("lpar_id")): row for row in rows if row.get("lpar_id") is not None}
-
-
 def matches_any(name, patterns):
     """True when name matches one of the shell-style patterns (case-sensitive, as HMC names are)."""
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
-def build_lpar_records(lpar_rows, proc_rows, mem_rows, score_rows=None):
-    """Join the per-system listings on lpar_id into one flat record per LPAR.
-
-    lpar_rows comes from `lssyscfg -r lpar`, proc_rows from `lshwres -r proc --level lpar`, mem_rows from
-    `lshwres -r mem --level lpar`, score_rows (optional) from `lsmemopt -r lpar -o currscore`. Attributes the
-    HMC leaves out (for example processing units of a dedicated LPAR) become None.
-    """
-    procs = _by_lpar_id(proc_rows)
-    mems = _by_lpar_id(mem_rows)
-    scores = _by_lpar_id(score_rows) if score_rows is not None else None
-    records = []
-    for row in lpar_rows:
-        lpar_id = str(row.get("lpar_id"))
-        proc = procs.get(lpar_id, {})
-        mem = mems.get(lpar_id, {})
-        record = {
-            "lpar_name": row.get("name"),
-            "lpar_id": as_int(lpar_id),
-            "state": row.get("state"),
-            "lpar_env": row.get("lpar_env"),
-            "os_version": _optional_text(row.get("os_version")),
-            "profile": _optional_text(row.get("curr_profile")),
-            "default_profile": _optional_text(row.get("default_profile")),
-            "rmc_state": _optional_text(row.get("rmc_state")),
-            "rmc_ipaddr": _optional_text(row.get("rmc_ipaddr")),
-            "proc_mode": _optional_text(proc.get("curr_proc_mode")),
-            "sharing_mode": _optional_text(proc.get("curr_sharing_mode")),
-            "procs": as_int(proc.get("curr_procs")),
-            "proc_units": as_float(proc.get("curr_proc_units")),
-            "memory_mb": as_int(mem.get("curr_mem")),
-        }
-        if scores is not None:
-            record["affinity_score"] = as_int(scores.get(lpar_id, {}).get("curr_lpar_score"))
-        records.append(record)
+def with_scores(records, scores):
+    """Add ``affinity_score`` (int or None) to each LPAR record from :func:`lpar_scores` rows."""
+    by_name = {score["name"]: score["current"] for score in scores}
+    for record in records:
+        record["affinity_score"] = by_name.get(record["name"])
     return records
 
 
 def lpar_selected(record, filters):
     """Apply the LPAR-level filters (name patterns, states, environments) to one record."""
-    name = record.get("lpar_name") or ""
+    name = record.get("name") or ""
     if filters["names"] and not matches_any(name, filters["names"]):
         return False
     if filters["exclude_names"] and matches_any(name, filters["exclude_names"]):
@@ -365,60 +350,57 @@ def lpar_selected(record, filters):
             return False
     if filters["lpar_env"]:
         wanted = {env.lower() for env in filters["lpar_env"]}
-        if (record.get("lpar_env") or "").lower() not in wanted:
+        if (record.get("env") or "").lower() not in wanted:
             return False
     return True
 
 
 def read_hmc(client, system_patterns, include_affinity):
-    """Read managed systems and their LPARs through one open HMC client.
+    """Read managed systems and their LPARs through one open HMC client, with the modules' readers.
 
     Issues one `lssyscfg -r sys` and then a fixed number of listings per selected managed system. Returns
-    (systems, problems): systems is a list of dicts with the system attributes and its LPAR records;
-    problems is a list of {"system", "message", "partial", "fatal"} for what could not be read: partial=True
-    means LPARs are missing from the result; fatal=False marks what is a state of the fleet rather than a failure
-    (a system the HMC has lost, a system without affinity scores), never worth failing the source for.
+    (systems, problems): systems is a list of dicts with the system attributes and its LPAR records
+    (:func:`lpar_summary`); problems is a list of {"system", "message", "partial", "fatal"} for what could not
+    be read: partial=True means LPARs are missing from the result; fatal=False marks what is a state of the
+    fleet rather than a failure (a system the HMC has lost, a system without affinity scores), never worth
+    failing the source for.
     """
     systems = []
     problems = []
-    sys_rows = parse_fields(client.run(["lssyscfg", "-r", "sys", "-F", ",".join(SYSTEM_ATTRS)]), list(SYSTEM_ATTRS))
-    for sys_row in sys_rows:
+    for sys_row in list_systems(client):
         name = sys_row.get("name")
         if not name or (system_patterns and not matches_any(name, system_patterns)):
             continue
-        system = {
-            "name": name,
-            "type_model": _optional_text(sys_row.get("type_model")),
-            "serial_num": _optional_text(sys_row.get("serial_num")),
-            "state": sys_row.get("state"),
-            "lpars": [],
-        }
+        summary = system_summary(sys_row)
+        system = {"name": name, "type_model": summary["type_model"], "serial_num": summary["serial_num"],
+                  "state": summary["state"], "lpars": []}
         state = (system["state"] or "").lower()
         if state.startswith(UNREACHABLE_SYSTEM_STATES):
             message = f"managed system {name} skipped: its state is {system['state']}, the HMC cannot list its LPARs"
             problems.append({"system": name, "partial": True, "fatal": False, "message": message})
             continue
+        operating = state in RESOURCE_SYSTEM_STATES
         try:
-            lpar_rows = parse_listing(client.run(["lssyscfg", "-r", "lpar", "-m", name]))
-            proc_rows = parse_listing(client.run(["lshwres", "-r", "proc", "-m", name, "--level", "lpar"]))
-            mem_rows = parse_listing(client.run(["lshwres", "-r", "mem", "-m", name, "--level", "lpar"]))
+            # A system that is not operating (Power Off...) still has its LPARs and their states; it has no
+            # processors or memory assigned, so those listings are not asked for.
+            records = lpar_records(client, name, resources=operating)
         except HmcCommandError as exc:
-            # The other systems can still be read; fail_on_hmc_error decides whether that is enough.
+            # The other systems can still be read; fail_on_hmc_error decides whether that is enough for an
+            # operating system. For one that is not operating, what the HMC lists is unverified: never fatal.
             message = f"managed system {name} (state {system['state']}): {exc}"
-            problems.append({"system": name, "partial": True, "fatal": True, "message": message})
+            problems.append({"system": name, "partial": True, "fatal": operating, "message": message})
             continue
-        score_rows = None
-        if include_affinity and state not in SCORED_SYSTEM_STATES:
-            score_rows = []
-        elif include_affinity:
-            try:
-                score_rows = parse_listing(client.run(["lsmemopt", "-m", name, "-r", "lpar", "-o", "currscore"]))
-            except HmcCommandError as exc:
-                # Systems without DPO support answer HSCLA012: the LPARs are still listed, with null scores.
-                message = f"no affinity scores for managed system {name}: {exc}"
-                problems.append({"system": name, "partial": False, "fatal": False, "message": message})
-                score_rows = []
-        system["lpars"] = build_lpar_records(lpar_rows, proc_rows, mem_rows, score_rows)
+        if include_affinity:
+            scores = []
+            if state in SCORED_SYSTEM_STATES:
+                try:
+                    scores = lpar_scores(client, name)
+                except HmcCommandError as exc:
+                    # Systems without DPO support answer HSCLA012: the LPARs are still listed, with null scores.
+                    message = f"no affinity scores for managed system {name}: {exc}"
+                    problems.append({"system": name, "partial": False, "fatal": False, "message": message})
+            with_scores(records, scores)
+        system["lpars"] = records
         systems.append(system)
     return systems, problems
 
@@ -468,7 +450,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 except Exception as exc:
                     raise AnsibleParserError(self._redact(f"{where}.{key}: cannot template the value: {exc}")) from None
             params["password"] = None
-            entry = self._validated(HMC_ENTRY_SPEC, params, where)
+            entry = self._validated(hmc_entry_spec(), params, where)
             for key in ("key_file", "known_hosts"):
                 # Relative to the inventory file, so an inventory directory can carry its own known_hosts.
                 if entry[key] and not os.path.isabs(entry[key]):
@@ -551,12 +533,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         results = []
         complete = True
+        # One HMC of several that cannot be read does not hide the others; a lone HMC (or all of them) does.
+        all_failed = all(error is not None for _outcome, error in outcomes)
         # Reported from this thread only: Display is not meant to be driven from worker threads.
         for entry, ((systems, problems, elapsed), error) in zip(entries, outcomes):
             if error is not None:
                 complete = False
                 message = self._redact(f"cannot read HMC {error}")
-                if fail:
+                if fail and all_failed:
                     raise AnsibleParserError(message)
                 self.display.warning(message)
                 continue
@@ -591,10 +575,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     if not lpar_selected(record, filters):
                         continue
                     host = fmt.format(
-                        lpar=record["lpar_name"], system=system["name"], lpar_id=record["lpar_id"], hmc=result["hmc"]
+                        lpar=record["name"], system=system["name"], lpar_id=record["id"], hmc=result["hmc"]
                     )
                     origin = (
-                        f"LPAR {record['lpar_name']} (id {record['lpar_id']}) on {system['name']} via {result['hmc']}"
+                        f"LPAR {record['name']} (id {record['id']}) on {system['name']} via {result['hmc']}"
                     )
                     if host in seen:
                         raise AnsibleParserError(
@@ -617,9 +601,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "hmc_managed_system": system["name"],
             "hmc_managed_system_type_model": system["type_model"],
             "hmc_managed_system_serial": system["serial_num"],
+            "hmc_managed_system_state": system["state"],
         }
-        hostvars.update({f"hmc_{key}": value for key, value in record.items() if key not in ("state",)})
-        hostvars["hmc_lpar_state"] = record["state"]
+        hostvars.update({HOSTVAR_NAMES.get(key, f"hmc_{key}"): value for key, value in record.items()})
         if record["rmc_ipaddr"]:
             hostvars["ansible_host"] = record["rmc_ipaddr"]
         for key, value in hostvars.items():
@@ -664,6 +648,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "hmcs": [[entry["host"], entry["port"], entry["user"]] for entry in entries],
             "systems": filters["systems"],
             "include_affinity": include_affinity,
+            # The shape of the cached records: a cache written by an older plugin (other record keys) is ignored.
+            "record_format": CACHE_RECORD_FORMAT,
         }
         use_cache = self.get_option("cache")
         cache_key = self.get_cache_key(path)

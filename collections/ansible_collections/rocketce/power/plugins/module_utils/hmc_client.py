@@ -6,7 +6,8 @@
 One :class:`HmcClient` is one paramiko connection, reused for every command of a module run (polling too).
 Each command runs on its own exec channel as a single line built from validated argv pieces, each piece
 shell-quoted, with an English locale forced. A command that exits non-zero raises :class:`HmcCommandError`
-carrying the ``HSCLxxxx`` code and the HMC's text.
+carrying every ``HSCLxxxx`` code and the HMC's text. The error classes live in ``hmc_errors`` (re-exported
+here for the callers that import them with the client).
 
 Retries are only where they are safe: connecting, and re-running a *read* whose connection dropped. A
 *mutating* command whose connection drops after it was sent is never re-sent; the caller gets an
@@ -24,6 +25,19 @@ import time
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
+# The error family is re-exported: callers import the client and its errors from one place.
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (  # noqa: F401  pylint: disable=unused-import
+    HSCL_CODE_RE,
+    HmcAuthenticationError,
+    HmcCommandError,
+    HmcConnectionError,
+    HmcError,
+    HmcHostKeyError,
+    HmcNotFoundError,
+    HmcPartialResultError,
+    HmcTimeoutError,
+    hmc_failure,
+)
 
 try:
     import paramiko
@@ -39,60 +53,7 @@ HAS_PARAMIKO = paramiko is not None
 # with this assignment, which the HMC's restricted shell accepts (lpar2rrd does the same).
 LOCALE_PREFIX = "LC_ALL=en_US"
 COMMAND_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,31}$")
-HSCL_CODE_RE = re.compile(r"\b(HSCL[0-9A-Z]{4})\b")
 _RECV_CHUNK = 65536
-
-
-class HmcError(Exception):
-    """Base class of every HMC failure."""
-
-
-class HmcCommandError(HmcError):
-    """An HMC command exited non-zero. ``code`` is the first ``HSCLxxxx`` code in the text (or None)."""
-
-    def __init__(self, code, text, argv, rc=1):
-        self.code = code
-        self.text = text
-        self.argv = list(argv)
-        self.rc = rc
-        super().__init__("HMC command '%s' failed (exit status %s): %s"
-                         % (" ".join(self.argv), rc, text or "no output"))
-
-
-class HmcConnectionError(HmcError):
-    """The HMC could not be reached, refused the login, or the connection dropped.
-
-    ``may_have_run`` is True when a mutating command was sent before the connection dropped: it may or may
-    not have been executed, and it was not re-sent.
-    """
-
-    def __init__(self, message, may_have_run=False):
-        self.may_have_run = may_have_run
-        super().__init__(message)
-
-
-class HmcTimeoutError(HmcConnectionError):
-    """A command did not finish within the command timeout."""
-
-
-class HmcAuthenticationError(HmcError):
-    """The HMC refused the user's password or key (not retried: retrying could lock the account)."""
-
-
-class HmcHostKeyError(HmcError):
-    """The HMC's SSH host key is unknown or does not match the known_hosts entry."""
-
-
-class HmcNotFoundError(HmcError):
-    """A named managed system or partition does not exist on the HMC."""
-
-
-class HmcPartialResultError(HmcError):
-    """A failure after part of the work was done; ``result`` is what the module knows so far and fails with."""
-
-    def __init__(self, message, result):
-        self.result = result
-        super().__init__(message)
 
 
 def build_command_line(argv):
@@ -282,8 +243,7 @@ class HmcClient:
                 continue
             self.commands_run.append(argv)
             if rc != 0:
-                match = HSCL_CODE_RE.search(output)
-                raise HmcCommandError(match.group(1) if match else None, output.strip(), argv, rc)
+                raise HmcCommandError(output, argv, rc)
             return output
 
     @staticmethod
@@ -368,13 +328,3 @@ def hmc_client_from_module(module):
     if not HAS_PARAMIKO:
         module.fail_json(msg=missing_required_lib("paramiko"), exception=PARAMIKO_IMPORT_ERROR)
     return hmc_client_from_params(module.params)
-
-
-def hmc_failure(exc):
-    """``fail_json`` keyword arguments for an HMC exception: the message, plus the HMC's code and text."""
-    details = {"msg": str(exc)}
-    if isinstance(exc, HmcCommandError):
-        details.update(hmc_error_code=exc.code, hmc_output=exc.text, hmc_command=" ".join(exc.argv))
-    if isinstance(exc, HmcPartialResultError):
-        details.update((key, value) for key, value in exc.result.items() if key not in details)
-    return details

@@ -6,25 +6,41 @@
 Requested and protected partitions are resolved to partition ids (``--id``/``--xid``), so partition names
 never appear on an ``lsmemopt``/``optmem`` command line. Waiting polls ``lsmemopt -m SYS`` on the caller's
 connection, with the clock of the client (tests replace it).
+
+The bare ``lsmemopt -m SYS`` listing is unverified on real HMCs (attribute names, status words), and it reports
+only the most recent optimization: right after ``optmem -o start`` it may still describe the previous run.
+So the status is read strictly - a listing without ``in_progress``, ``status`` and ``opt_id`` fails with the
+raw text instead of being read as "not running" - and a DPO started by a module counts as finished only once
+the new run has been seen: a listing whose identity (``opt_id``, ``status``) differs from the one read before
+the start, or that is in progress (or, when the caller allows it, after a stated grace period).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import HmcError
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import as_int
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcError, HmcNameError, HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import as_int, as_list, parse_listing
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     affinity_scores,
-    dpo_status,
     list_lpars,
     select_lpars,
 )
 
+# Attributes of the bare lsmemopt listing the modules decide on; without any of them nothing can be decided.
+DPO_STATUS_ATTRIBUTES = ("in_progress", "status", "opt_id")
 # Words in a finished DPO's status that mean it did not complete (the exact HMC words are unverified, so
 # match loosely; "Finished"/"Complete" are success).
 UNSUCCESSFUL_STATUS_WORDS = ("fail", "stop", "cancel", "abort", "error")
+
+# Options naming the system and the partitions of a DPO (doc fragments rocketce.power.hmc.system and .dpo_targets),
+# and the HMC name kind of each.
+DPO_TARGET_NAMES = {"system": "managed system", "lpars": "partition", "protect": "partition"}
+
+
+def dpo_target_options():
+    return dict(system=dict(type="str", required=True), lpars=dict(type="list", elements="str", default=[]),
+                protect=dict(type="list", elements="str", default=[]))
 
 
 class DpoNotSupportedError(HmcError):
@@ -70,28 +86,104 @@ def unsuccessful(status):
 
 
 def describe(status):
-    if not status.get("opt_id") and not status.get("in_progress"):
-        return "no DPO recorded"
-    return "DPO opt_id %s: %s, %s%% done" % (status.get("opt_id"), status.get("status"), status.get("progress"))
+    if status.get("opt_id") is None and not status.get("in_progress"):
+        return "no DPO recorded (status %r)" % status.get("status")
+    progress = "" if status.get("progress") is None else ", %s%% done" % status["progress"]
+    return "DPO opt_id %s: %s%s" % (status.get("opt_id"), status.get("status"), progress)
+
+
+def parse_dpo_status(text, system):
+    """The bare ``lsmemopt -m SYS`` listing as a status dict; :class:`HmcOutputError` (with the raw text) unless
+    it is one line with ``in_progress`` (0 or 1), ``status`` and ``opt_id``."""
+    command = "lsmemopt -m %s" % system
+    rows = parse_listing(text)
+    if len(rows) != 1:
+        raise HmcOutputError("%s printed %d status lines, expected one with %s; the DPO state cannot be read from "
+                             "it: %r" % (command, len(rows), ", ".join(DPO_STATUS_ATTRIBUTES), text), output=text)
+    row = rows[0]
+    missing = [name for name in DPO_STATUS_ATTRIBUTES if name not in row]
+    if missing:
+        raise HmcOutputError("%s did not report %s (it printed the attributes %s); whether a DPO runs cannot be read "
+                             "from this listing, so nothing is assumed: %r"
+                             % (command, ", ".join(missing), ", ".join(row) or "none", text), output=text)
+    if row["in_progress"] not in ("0", "1"):
+        raise HmcOutputError("%s reported in_progress=%r, expected 0 or 1: %r" % (command, row["in_progress"], text),
+                             output=text)
+    try:
+        return {
+            "in_progress": row["in_progress"] == "1",
+            "status": row["status"],
+            "type": row.get("type"),
+            "opt_id": as_int(row["opt_id"]),
+            "progress": as_int(row.get("progress")),
+            "requested_lpar_ids": [int(i) for i in as_list(row.get("requested_lpar_ids"))],
+            "protected_lpar_ids": [int(i) for i in as_list(row.get("protected_lpar_ids"))],
+            "impacted_lpar_ids": [int(i) for i in as_list(row.get("impacted_lpar_ids"))],
+        }
+    except (HmcOutputError, ValueError) as exc:
+        raise HmcOutputError("%s: %s in %r" % (command, exc, text), output=text) from None
+
+
+def read_dpo_status(client, system):
+    """The running or most recent DPO of ``system`` (bare ``lsmemopt -m SYS``), read strictly."""
+    return parse_dpo_status(client.run(["lsmemopt", "-m", system]), system)
+
+
+def identity(status):
+    """What tells two runs apart in the listing: the optimization id and its status words."""
+    return status["opt_id"], status["status"]
 
 
 def wait_for_dpo(client, system, timeout, poll_interval, status=None):
-    """Poll until no DPO runs on ``system``; returns the final status, raises :class:`DpoWaitTimeout`.
+    """Poll until no DPO runs on ``system`` (one that was found running); returns the final status.
 
-    ``status`` is a status just read by the caller (the first poll then starts after one interval).
+    ``status`` is a status just read by the caller (the first poll then starts after one interval). Raises
+    :class:`DpoWaitTimeout` with the last status.
     """
     deadline = client.clock() + timeout
     while True:
         if status is None:
-            status = dpo_status(client, system)
+            status = read_dpo_status(client, system)
         if not status["in_progress"]:
             return status
-        remaining = deadline - client.clock()
-        if remaining <= 0:
-            raise DpoWaitTimeout("%s still running on %s after waiting %ss" % (describe(status), system, timeout),
-                                 status)
-        client.sleep(min(poll_interval, remaining))
+        _sleep_until_next_poll(client, deadline, poll_interval, status, "%s still running on %s after waiting %ss"
+                               % (describe(status), system, timeout))
         status = None
+
+
+def wait_for_new_dpo(client, system, previous, *, started_at, timeout, poll_interval, grace_period=0):
+    """Poll until the DPO started at ``started_at`` has run and ended; returns its final status.
+
+    ``previous`` is the status read before ``optmem -o start``. A listing that still shows that run (same
+    identity, not in progress) is not the new run: it is polled again, and after ``grace_period`` seconds (when
+    > 0) accepted as the new run having finished already, marked ``assumed_finished``.
+    """
+    deadline = started_at + timeout
+    seen_new = False
+    while True:
+        status = read_dpo_status(client, system)
+        seen_new = seen_new or status["in_progress"] or identity(status) != identity(previous)
+        elapsed = client.clock() - started_at
+        if not status["in_progress"] and seen_new:
+            return status
+        if not status["in_progress"] and grace_period and elapsed >= grace_period:
+            status["assumed_finished"] = True
+            return status
+        if seen_new:
+            message = "%s still running on %s after waiting %ss" % (describe(status), system, timeout)
+        else:
+            message = ("the DPO started on %s was never seen in the status listing within %ss: lsmemopt -m %s still "
+                       "shows the previous run (%s). The listing may be stale or this HMC may not report new runs "
+                       "the way the module expects; set start_grace_period to accept an unchanged listing as "
+                       "finished after that many seconds" % (system, timeout, system, describe(status)))
+        _sleep_until_next_poll(client, deadline, poll_interval, status, message)
+
+
+def _sleep_until_next_poll(client, deadline, poll_interval, status, timeout_message):
+    remaining = deadline - client.clock()
+    if remaining <= 0:
+        raise DpoWaitTimeout(timeout_message, status)
+    client.sleep(min(poll_interval, remaining))
 
 
 def score_report(client, system, requested, protected, predict=True):

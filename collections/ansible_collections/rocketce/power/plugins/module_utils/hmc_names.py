@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcNameError
+
 # Longest names the modules accept. The HMC GUI limits partition and profile names to 47 characters;
 # managed-system names are longer in practice (default names are "Server-9105-42A-SN7812345").
 MAX_NAME_LENGTH = {
@@ -20,10 +22,6 @@ MAX_NAME_LENGTH = {
     "partition": 47,
     "profile": 47,
 }
-
-
-class HmcNameError(ValueError):
-    """A name that cannot be an HMC object name."""
 
 
 def validate_name(value, kind):

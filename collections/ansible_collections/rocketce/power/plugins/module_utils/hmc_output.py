@@ -22,12 +22,10 @@ __metaclass__ = type
 import csv
 import io
 
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcOutputError
+
 NO_RESULTS = "No results were found."
 UNSET_VALUES = frozenset(("", "none", "unavailable", "null"))
-
-
-class HmcOutputError(ValueError):
-    """The HMC printed something that is not in the expected format."""
 
 
 def _rows(text, delimiter):
@@ -55,7 +53,7 @@ def parse_listing(text):
             key, sep, value = field.partition("=")
             if not sep or not key:
                 raise HmcOutputError("unexpected HMC output, %r is not an attr=value pair in line %r"
-                                     % (field, ",".join(row)))
+                                     % (field, ",".join(row)), output=text)
             obj[key] = value
         objects.append(obj)
     return objects
@@ -73,13 +71,14 @@ def parse_fields(text, attrs, header=False, delimiter=","):
     rows = _rows(text, delimiter)
     if header and rows:
         if rows[0] != attrs:
-            raise HmcOutputError("unexpected header %r, expected %r" % (delimiter.join(rows[0]), delimiter.join(attrs)))
+            raise HmcOutputError("unexpected header %r, expected %r" % (delimiter.join(rows[0]), delimiter.join(attrs)),
+                                 output=text)
         rows = rows[1:]
     objects = []
     for row in rows:
         if len(row) != len(attrs):
             raise HmcOutputError("expected %d values (%s) but got %d in line %r"
-                                 % (len(attrs), delimiter.join(attrs), len(row), delimiter.join(row)))
+                                 % (len(attrs), delimiter.join(attrs), len(row), delimiter.join(row)), output=text)
         objects.append(dict(zip(attrs, row)))
     return objects
 

@@ -12,31 +12,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import HmcNotFoundError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import HmcNotFoundError, HmcPartialResultError
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import validate_name, validate_names
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import (
     HmcOutputError,
     as_float,
     as_int,
     as_list,
+    format_record,
+    is_unset,
     parse_listing,
 )
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_sizing import chip_sizing
 
-# Dedicated cores per NUMA-local LPAR = cores of one processor chip (RocketCE sizing guidance, seed guide).
-# type_model -> (model, module type, possible cores per chip, rule).
-SIZING_BY_TYPE_MODEL = {
-    "9080-HEX": ("E1080", "SCM", (10, 12, 15), "one SCM is one chip: all cores of one SCM"),
-    "9043-MRX": ("E1050", "DCM", (12,), "24-core DCM = 2 chips of 12 cores"),
-    "9105-42A": ("S1024", "DCM", (12,), "24-core DCM = 2 chips of 12 cores"),
-    "9786-42H": ("L1024", "DCM", (12,), "24-core DCM = 2 chips of 12 cores"),
-    "9105-22A": ("S1022", "DCM", (10,), "20-core DCM = 2 chips of 10 cores"),
-    "9786-22H": ("L1022", "DCM", (10,), "20-core DCM = 2 chips of 10 cores"),
-    "9105-22B": ("S1022s", "eSCM", (8,), "8-core eSCM: all cores on one chip"),
-}
-# E1080 chip count per system node (4 SCMs per node, at most 4 nodes).
-_E1080_SCMS_PER_NODE = 4
-_E1080_MAX_SCMS = 16
-_E1080_DEFAULT_CORES = 12
+# hmc_system_info reports the same advice the sizing modules act on.
+sizing_advice = chip_sizing
 
 RUNNING_STATES = ("Running",)
 STOPPED_STATES = ("Not Activated",)
@@ -74,31 +64,34 @@ def system_summary(row):
     }
 
 
+# Key returned -> (lshwres attribute, converter), per resource of ``lshwres --level sys``.
+SYSTEM_PROCESSOR_FIELDS = (("installed", "installed_sys_proc_units", as_float),
+                           ("configurable", "configurable_sys_proc_units", as_float),
+                           ("available", "curr_avail_sys_proc_units", as_float),
+                           ("pending_available", "pend_avail_sys_proc_units", as_float),
+                           ("deconfigured", "deconfig_sys_proc_units", as_float),
+                           ("max_procs_per_lpar", "max_procs_per_lpar", as_int))
+SYSTEM_MEMORY_FIELDS = (("installed_mb", "installed_sys_mem", as_int),
+                        ("configurable_mb", "configurable_sys_mem", as_int),
+                        ("available_mb", "curr_avail_sys_mem", as_int),
+                        ("firmware_mb", "sys_firmware_mem", as_int),
+                        ("region_size_mb", "mem_region_size", as_int))
+
+
+def _system_level(client, resource, system, fields):
+    rows = parse_listing(client.run(["lshwres", "-r", resource, "-m", system, "--level", "sys"]))
+    row = rows[0] if rows else {}
+    return dict((key, convert(row.get(attribute))) for key, attribute, convert in fields)
+
+
 def system_processors(client, system):
     """``lshwres -r proc --level sys`` as numbers (processing units; cores for dedicated processors)."""
-    rows = parse_listing(client.run(["lshwres", "-r", "proc", "-m", system, "--level", "sys"]))
-    row = rows[0] if rows else {}
-    return {
-        "installed": as_float(row.get("installed_sys_proc_units")),
-        "configurable": as_float(row.get("configurable_sys_proc_units")),
-        "available": as_float(row.get("curr_avail_sys_proc_units")),
-        "pending_available": as_float(row.get("pend_avail_sys_proc_units")),
-        "deconfigured": as_float(row.get("deconfig_sys_proc_units")),
-        "max_procs_per_lpar": as_int(row.get("max_procs_per_lpar")),
-    }
+    return _system_level(client, "proc", system, SYSTEM_PROCESSOR_FIELDS)
 
 
 def system_memory(client, system):
     """``lshwres -r mem --level sys`` in MB."""
-    rows = parse_listing(client.run(["lshwres", "-r", "mem", "-m", system, "--level", "sys"]))
-    row = rows[0] if rows else {}
-    return {
-        "installed_mb": as_int(row.get("installed_sys_mem")),
-        "configurable_mb": as_int(row.get("configurable_sys_mem")),
-        "available_mb": as_int(row.get("curr_avail_sys_mem")),
-        "firmware_mb": as_int(row.get("sys_firmware_mem")),
-        "region_size_mb": as_int(row.get("mem_region_size")),
-    }
+    return _system_level(client, "mem", system, SYSTEM_MEMORY_FIELDS)
 
 
 def power_mode(client, system):
@@ -113,41 +106,6 @@ def power_mode(client, system):
         "current": row.get("curr_power_saver_mode"),
         "supported": as_list(row.get("supported_power_saver_mode_types")),
     }
-
-
-def sizing_advice(type_model, installed_cores=None):
-    """Recommended dedicated cores for an LPAR whose cores should all sit on one chip (NUMA-local)."""
-    rule = SIZING_BY_TYPE_MODEL.get(type_model)
-    if rule is None:
-        return {
-            "type_model": type_model, "model": None, "module": None, "cores_per_chip_options": [],
-            "recommended_dedicated_cores": None,
-            "basis": "no sizing rule for type_model %s; size the LPAR to the cores of one chip "
-                     "(lscpu 'Physical cores/chip' inside an LPAR)" % type_model,
-        }
-    model, module, options, rule_text = rule
-    cores = options[-1]
-    basis = rule_text
-    if len(options) > 1:
-        cores, basis = _e1080_cores_per_scm(options, installed_cores, rule_text)
-    return {
-        "type_model": type_model, "model": model, "module": module, "cores_per_chip_options": list(options),
-        "recommended_dedicated_cores": cores, "basis": basis,
-    }
-
-
-def _e1080_cores_per_scm(options, installed_cores, rule_text):
-    # E1080 nodes hold 4 SCMs of one core count, so the installed core count usually tells which SCM it is.
-    if installed_cores:
-        installed = int(round(installed_cores))
-        fitting = [cores for cores in options
-                   if installed % (cores * _E1080_SCMS_PER_NODE) == 0 and installed // cores <= _E1080_MAX_SCMS]
-        if fitting:
-            cores = max(fitting)
-            return cores, ("%s; %d installed cores = %d SCMs of %d cores"
-                           % (rule_text, installed, installed // cores, cores))
-    return _E1080_DEFAULT_CORES, ("%s; SCM size not derivable from the installed cores, %d is the common size "
-                                  "(use 15 on 15-core SCMs)" % (rule_text, _E1080_DEFAULT_CORES))
 
 
 # -- partitions --------------------------------------------------------------------------------------------
@@ -189,30 +147,110 @@ def lpar_profiles(client, system, lpar_id):
     return parse_listing(client.run(["lssyscfg", "-r", "prof", "-m", system, "--filter", "lpar_ids=%d" % lpar_id]))
 
 
+def _text(value):
+    """An HMC text attribute, None for its "no value" spellings (``none``, empty, ``unavailable``)."""
+    return None if is_unset(value) else value
+
+
 def lpar_summary(row, procs=None, mem=None):
-    """What modules return about a partition: identity, state, profile, processors, memory."""
+    """What modules and the inventory plugin report about a partition: identity, state, profile, processors,
+    memory. ``procs``/``mem`` are its ``lshwres --level lpar`` rows (None when not read: values are null)."""
     procs = procs or {}
     mem = mem or {}
-    mode = procs.get("curr_proc_mode")
+    mode = _text(procs.get("curr_proc_mode"))
     return {
         "name": row.get("name"),
         "id": as_int(row.get("lpar_id")),
         "env": row.get("lpar_env"),
         "state": row.get("state"),
-        "os_version": row.get("os_version"),
-        "default_profile": row.get("default_profile"),
-        "current_profile": row.get("curr_profile"),
-        "rmc_state": row.get("rmc_state"),
+        "os_version": _text(row.get("os_version")),
+        "default_profile": _text(row.get("default_profile")),
+        "current_profile": _text(row.get("curr_profile")),
+        "sync_curr_profile": row.get("sync_curr_profile") == "1" if "sync_curr_profile" in row else None,
+        "rmc_state": _text(row.get("rmc_state")),
+        "rmc_ipaddr": _text(row.get("rmc_ipaddr")),
         "proc_mode": mode,
         "procs": as_int(procs.get("curr_procs")),
         "min_procs": as_int(procs.get("curr_min_procs")),
         "max_procs": as_int(procs.get("curr_max_procs")),
         "proc_units": as_float(procs.get("curr_proc_units")) if mode == "shared" else None,
-        "sharing_mode": procs.get("curr_sharing_mode"),
+        "sharing_mode": _text(procs.get("curr_sharing_mode")),
         "memory_mb": as_int(mem.get("curr_mem")),
         "min_memory_mb": as_int(mem.get("curr_min_mem")),
         "max_memory_mb": as_int(mem.get("curr_max_mem")),
     }
+
+
+def lpar_records(client, system, rows=None, resources=True):
+    """:func:`lpar_summary` of every partition in ``rows`` (default: all of ``system``).
+
+    With ``resources`` the processor and memory listings are read too (two commands, whatever the number of
+    partitions); without, the processor and memory values are null (a system that is not operating).
+    """
+    rows = list_lpars(client, system) if rows is None else rows
+    procs = lpar_processors(client, system) if resources and rows else {}
+    mem = lpar_memory(client, system) if resources and rows else {}
+    return [lpar_summary(row, procs.get(row.get("name")), mem.get(row.get("name"))) for row in rows]
+
+
+# -- profiles ----------------------------------------------------------------------------------------------
+PROCESSOR_SETTINGS = ("proc_mode", "min_procs", "desired_procs", "max_procs", "sharing_mode")
+
+
+def find_profile(client, system, lpar_name, lpar_id, profile):
+    """The ``lssyscfg -r prof`` row of one profile of a partition; :class:`HmcNotFoundError` if it has none."""
+    rows = lpar_profiles(client, system, lpar_id)
+    for row in rows:
+        if row.get("name") == profile:
+            return row
+    known = ", ".join(sorted(row.get("name", "?") for row in rows)) or "none"
+    raise HmcNotFoundError("partition %s on %s has no profile named %r (it has: %s)"
+                           % (lpar_name, system, profile, known))
+
+
+def profile_processor_settings(row):
+    """The processor settings of a profile row, counts as numbers."""
+    settings = {"proc_mode": row.get("proc_mode"), "sharing_mode": row.get("sharing_mode")}
+    for key in ("min_procs", "desired_procs", "max_procs"):
+        settings[key] = as_int(row.get(key))
+    return settings
+
+
+def disable_profile_sync(client, system, lpar_name):
+    """``sync_curr_profile=0`` on a partition, so the HMC stops saving its running configuration into the
+    current profile (which would overwrite a profile change until the next activation)."""
+    client.run(["chsyscfg", "-r", "lpar", "-m", system, "-i",
+                format_record([("name", lpar_name), ("sync_curr_profile", "0")])], mutating=True)
+
+
+def change_profile(client, system, lpar, profile, settings, *, force=False):
+    """``chsyscfg -r prof`` with ``settings`` (dict, sent in PROCESSOR_SETTINGS order), then re-read the profile.
+
+    ``lpar`` is the partition's :func:`lpar_summary`. Returns the profile row read back. When the profile
+    read back differs from what was sent (the HMC wrote the running configuration back over it, or ignored an
+    attribute), raises :class:`HmcPartialResultError` with both listings.
+    """
+    keys = [key for key in PROCESSOR_SETTINGS if key in settings]
+    record = [("name", profile), ("lpar_name", lpar["name"])] + [(key, settings[key]) for key in keys]
+    argv = ["chsyscfg", "-r", "prof", "-m", system, "-i", format_record(record)]
+    client.run(argv + (["--force"] if force else []), mutating=True)
+    row = find_profile(client, system, lpar["name"], lpar["id"], profile)
+    read = profile_processor_settings(row)
+    differs = [key for key in keys if read[key] != settings[key]]
+    if differs:
+        sent = ", ".join("%s=%s" % (key, settings[key]) for key in keys)
+        found = ", ".join("%s=%s" % (key, read[key]) for key in keys)
+        listing = format_record(list(row.items()))
+        why = ""
+        if lpar.get("sync_curr_profile") and profile == lpar.get("current_profile"):
+            why = (" (sync_curr_profile is on for %s: the HMC saves its running configuration into its current "
+                   "profile; turn sync_curr_profile off for it and change the profile again)" % lpar["name"])
+        raise HmcPartialResultError(
+            "the change of profile %s of %s on %s did not stick%s: sent %s, read back %s (differs in %s); profile "
+            "listing: %s" % (profile, lpar["name"], system, why, sent, found, ", ".join(differs), listing),
+            {"changed": True, "profile": profile, "sent": dict((key, settings[key]) for key in keys), "read": read,
+             "profile_listing": listing})
+    return row
 
 
 # -- affinity and DPO --------------------------------------------------------------------------------------
@@ -253,19 +291,20 @@ def affinity_scores(client, system, predict=True, requested_ids=(), protected_id
     option = "calcscore" if predict else "currscore"
     ids = _id_options(requested_ids, protected_ids) if predict else []
     sys_rows = parse_listing(client.run(["lsmemopt", "-m", system, "-r", "sys", "-o", option] + ids))
-    lpar_rows = parse_listing(client.run(["lsmemopt", "-m", system, "-r", "lpar", "-o", option] + ids))
     sys_row = sys_rows[0] if sys_rows else {}
     system_scores = {"current": as_int(sys_row.get("curr_sys_score")),
                      "predicted": as_int(sys_row.get("predicted_sys_score")) if predict else None}
-    lpars = []
-    for row in lpar_rows:
-        lpars.append({
-            "name": row.get("lpar_name"),
-            "id": as_int(row.get("lpar_id")),
-            "current": as_int(row.get("curr_lpar_score")),
-            "predicted": as_int(row.get("predicted_lpar_score")) if predict else None,
-        })
+    lpars = lpar_scores(client, system, option, ids)
     return system_scores, lpars
+
+
+def lpar_scores(client, system, option="currscore", ids=()):
+    """``lsmemopt -r lpar -o currscore|calcscore``: ``{"name", "id", "current", "predicted"}`` per partition."""
+    rows = parse_listing(client.run(["lsmemopt", "-m", system, "-r", "lpar", "-o", option] + list(ids)))
+    predict = option == "calcscore"
+    return [{"name": row.get("lpar_name"), "id": as_int(row.get("lpar_id")),
+             "current": as_int(row.get("curr_lpar_score")),
+             "predicted": as_int(row.get("predicted_lpar_score")) if predict else None} for row in rows]
 
 
 def start_dpo(client, system, requested_ids=(), protected_ids=()):

@@ -183,3 +183,44 @@ def summarize(nodes, distances=None):
         'nodes': ordered,
         'distances': dict((str(k), dict((str(c), d) for c, d in row.items())) for k, row in (distances or {}).items()),
     }
+
+
+# /sys/devices/hv_24x7/interface/<file> -> the lscpu fact with the same firmware value (RTAS parameter 43).
+HV_24X7_FILES = (('sockets', 'physical_sockets'), ('chipspersocket', 'physical_chips'),
+                 ('coresperchip', 'physical_cores_per_chip'))
+TOPOLOGY_KEYS = tuple(key for _name, key in HV_24X7_FILES)
+
+
+def parse_hv_24x7(files):
+    """Parse the hv_24x7 interface files (``{file name: text}``, missing files left out) into lscpu's keys."""
+    facts = {}
+    for name, key in HV_24X7_FILES:
+        if name not in files:
+            continue
+        text = (files[name] or '').strip()
+        if not text.isdigit():
+            raise NumaParseError('hv_24x7 %s is not a number: %r' % (name, files[name]))
+        facts[key] = int(text)
+    return facts
+
+
+def machine_topology(lscpu, hv_24x7=None):
+    """Physical sockets, chips per socket and cores per chip of the machine, from lscpu or else hv_24x7.
+
+    Returns the three keys (None when unknown) plus ``source`` (``lscpu``, ``hv_24x7`` or None) and
+    ``mismatch`` (the hv_24x7 values when both sources are read and differ).
+    """
+    hv_24x7 = hv_24x7 or {}
+    from_lscpu = dict((key, lscpu.get(key)) for key in TOPOLOGY_KEYS if lscpu.get(key) is not None)
+    if 'physical_cores_per_chip' in from_lscpu:
+        chosen, source = from_lscpu, 'lscpu'
+    elif 'physical_cores_per_chip' in hv_24x7:
+        chosen, source = hv_24x7, 'hv_24x7'
+    else:
+        chosen, source = {}, None
+    topology = dict((key, chosen.get(key)) for key in TOPOLOGY_KEYS)
+    topology['source'] = source
+    differs = source == 'lscpu' and any(key in hv_24x7 and hv_24x7[key] != from_lscpu.get(key)
+                                        for key in TOPOLOGY_KEYS)
+    topology['mismatch'] = dict(hv_24x7) if differs else None
+    return topology

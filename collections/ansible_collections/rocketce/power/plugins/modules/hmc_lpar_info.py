@@ -16,24 +16,17 @@ description:
   - Lists the partitions of one managed system, or of every managed system of the HMC, from
     C(lssyscfg -r lpar) joined with the current processor and memory configuration
     (C(lshwres -r proc|mem --level lpar)).
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - rocketce.power.hmc.info_module
 options:
   system:
     description:
-      - Managed system name. When omitted, the partitions of every managed system in state C(Operating) or
-        C(Standby) are listed.
+      - Managed system name. When omitted, the partitions of every managed system are listed.
+      - Processors and memory are joined for systems in state C(Operating) only; the partitions of a system in
+        another state (C(Standby), C(Power Off)...) are listed with their state and null resources, and such a
+        system whose partitions the HMC cannot list is reported in RV(unlisted_systems).
     type: str
   names:
     description:
@@ -75,6 +68,10 @@ lpars:
       description: Managed system of the partition.
       type: str
       sample: p10-s1024-lab
+    system_state:
+      description: State of that managed system; resources are null unless it is C(Operating).
+      type: str
+      sample: Operating
     name:
       description: Partition name.
       type: str
@@ -133,6 +130,21 @@ lpars:
     rmc_state:
       description: RMC connection state (C(active), C(inactive)...).
       type: str
+unlisted_systems:
+  description: Managed systems, not C(Operating), whose partitions the HMC could not list (only without O(system)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The system that could not be listed.
+      type: str
+    state:
+      description: Its state (C(Power Off), C(No Connection)...).
+      type: str
+    error:
+      description: The HMC's answer to C(lssyscfg -r lpar).
+      type: str
 missing:
   description: Requested names found on no managed system (only without O(system)).
   returned: always
@@ -141,19 +153,8 @@ missing:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import (
-    HmcNameError,
-    validate_name,
-    validate_names,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import HmcCommandError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     find_system,
     list_lpars,
@@ -164,60 +165,68 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources impor
     select_lpars,
 )
 
-LISTABLE_SYSTEM_STATES = ("Operating", "Standby")
+# Only an Operating system reports the processors and memory of its partitions; a system in another state
+# (Standby, Power Off...) still lists its partitions with their state [U], without resources.
+RESOURCE_SYSTEM_STATES = ("Operating",)
 
 
-def read_lpars(client, system, names, resources, strict=True):
-    """Summaries of the partitions of ``system``; with ``strict`` an unknown name in ``names`` fails."""
+def read_lpars(client, system_row, names, resources, strict=True):
+    """Summaries of the partitions of a system; with ``strict`` an unknown name in ``names`` fails."""
+    system, system_state = system_row["name"], system_row.get("state")
     rows = list_lpars(client, system)
     if names and strict:
         rows = select_lpars(rows, names, system)
     elif names:
         rows = [row for row in rows if row.get("name") in names]
-    procs = lpar_processors(client, system) if resources and rows else {}
-    mem = lpar_memory(client, system) if resources and rows else {}
+    resources = resources and bool(rows) and system_state in RESOURCE_SYSTEM_STATES
+    procs = lpar_processors(client, system) if resources else {}
+    mem = lpar_memory(client, system) if resources else {}
     lpars = []
     for row in rows:
         lpar = lpar_summary(row, procs.get(row.get("name")), mem.get(row.get("name")))
-        lpar["system"] = system
+        lpar.update(system=system, system_state=system_state)
         lpars.append(lpar)
     return lpars
 
 
 def read_all_systems(client, names, resources):
-    lpars = []
-    for system in list_systems(client):
-        if system.get("state") in LISTABLE_SYSTEM_STATES:
-            lpars.extend(read_lpars(client, system["name"], names, resources, strict=False))
+    """Partitions of every managed system; a system that is not Operating and cannot list them is reported in
+    ``unlisted`` with the HMC's answer instead of failing the whole listing."""
+    lpars, unlisted = [], []
+    for system_row in list_systems(client):
+        try:
+            lpars.extend(read_lpars(client, system_row, names, resources, strict=False))
+        except HmcCommandError as exc:
+            if system_row.get("state") in RESOURCE_SYSTEM_STATES:
+                raise
+            unlisted.append({"name": system_row["name"], "state": system_row.get("state"), "error": exc.text})
     if names:
         order = dict((name, index) for index, name in enumerate(names))
         lpars.sort(key=lambda lpar: order[lpar["name"]])
     found = set(lpar["name"] for lpar in lpars)
-    return lpars, [name for name in names if name not in found]
+    return lpars, [name for name in names if name not in found], unlisted
+
+
+def run(module, client):
+    params = module.params
+    if params["system"] is None:
+        lpars, missing, unlisted = read_all_systems(client, params["names"], params["resources"])
+    else:
+        system_row = find_system(client, params["system"])
+        lpars, missing, unlisted = read_lpars(client, system_row, params["names"], params["resources"]), [], []
+    return dict(changed=False, lpars=lpars, missing=missing, unlisted_systems=unlisted)
 
 
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str"),
-        names=dict(type="list", elements="str", default=[]),
-        resources=dict(type="bool", default=True),
+    run_hmc_module(
+        dict(
+            system=dict(type="str"),
+            names=dict(type="list", elements="str", default=[]),
+            resources=dict(type="bool", default=True),
+        ),
+        run,
+        names={"system": "managed system", "names": "partition"},
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    try:
-        names = validate_names(params["names"], "partition")
-        if params["system"] is not None:
-            validate_name(params["system"], "managed system")
-        with hmc_client_from_module(module) as client:
-            if params["system"] is not None:
-                find_system(client, params["system"])
-                lpars, missing = read_lpars(client, params["system"], names, params["resources"]), []
-            else:
-                lpars, missing = read_all_systems(client, names, params["resources"])
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(changed=False, lpars=lpars, missing=missing)
 
 
 if __name__ == "__main__":

@@ -18,30 +18,19 @@ description:
     itself answers those with an error). A partition that is C(Starting) or C(Shutting Down) is waited for.
   - O(state=restarted) always shuts the partition down and activates it with O(profile), which is how profile
     changes (for example dedicated processors from M(rocketce.power.hmc_lpar_procs)) take effect.
-author:
-  - rocketce-power engineers (@rocketce-power)
+  - A partition in C(Error) or C(Not Available) does not leave that state on its own, so waiting ends there at
+    once - whether the partition was found in it or went there while being started or shut down - and the task
+    fails with the partition's last reference code (C(lsrefcode -r lpar), RV(refcode)). A partition in C(Error)
+    can be shut down (and restarted) with O(shutdown_option=immediate) only.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
+  - rocketce.power.hmc.system
+  - rocketce.power.hmc.partition
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 options:
-  system:
-    description:
-      - Managed system name.
-    type: str
-    required: true
-  name:
-    description:
-      - Partition name.
-    type: str
-    required: true
   state:
     description:
       - V(running) activates a C(Not Activated) partition with O(profile).
@@ -113,6 +102,12 @@ profile:
   description: The profile used for activation (null when not activated).
   returned: always
   type: str
+refcode:
+  description: The partition's last reference code when it was found in, or went to, C(Error) or C(Not Available)
+    (null otherwise, or when it could not be read).
+  returned: always
+  type: str
+  sample: BA218001
 actions:
   description: What the task did (or, in check mode, would do), in order.
   returned: always
@@ -121,16 +116,13 @@ actions:
   sample: [shutdown (osshutdown), activate with profile default_profile]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcError,
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
+    HmcCommandError,
+    HmcOutputError,
     HmcPartialResultError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError, validate_name
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError, as_int, parse_fields
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import require_range, run_hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import as_int, parse_fields
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import find_lpar, find_system
 
 RUNNING = "Running"
@@ -139,6 +131,11 @@ STOPPED = "Not Activated"
 STARTING_STATES = ("Starting",)
 STOPPING_STATES = ("Shutting Down",)
 ACTIVE_STATES = (RUNNING, "Open Firmware")
+# States a partition does not leave on its own: waiting in them would only run out the timeout. Their reason is
+# the partition's last reference code (lsrefcode).
+TERMINAL_STATES = ("Error", "Not Available")
+# The HMC shuts a partition in Error down only immediately.
+IMMEDIATE_ONLY_STATES = ("Error",)
 SHUTDOWN_COMMANDS = {
     "os": ["-o", "osshutdown"],
     "os_immediate": ["-o", "osshutdown", "--immed"],
@@ -159,7 +156,7 @@ class LparStateRun:
         self.system = module.params["system"]
         self.name = module.params["name"]
         self.lpar_id = None
-        self.result = dict(changed=False, state=None, previous_state=None, profile=None, actions=[])
+        self.result = dict(changed=False, state=None, previous_state=None, profile=None, actions=[], refcode=None)
 
     def read_state(self):
         rows = parse_fields(self.client.run(["lssyscfg", "-r", "lpar", "-m", self.system, "--filter",
@@ -169,10 +166,41 @@ class LparStateRun:
                                  self.result)
         return rows[0]["state"]
 
+    def read_refcode(self):
+        """The partition's last reference code, or a sentence saying why it could not be read."""
+        argv = ["lsrefcode", "-r", "lpar", "-m", self.system, "--filter", "lpar_ids=%d" % self.lpar_id, "-F", "refcode"]
+        try:
+            rows = parse_fields(self.client.run(argv), ["refcode"])
+        except (HmcCommandError, HmcOutputError) as exc:
+            # The state is the failure; the code only explains it, so a failed read is reported, not raised.
+            return None, "reference code unavailable: %s" % exc
+        refcode = rows[0]["refcode"] if rows else ""
+        return refcode or None, "reference code %s" % (refcode or "none")
+
+    def stuck(self, state, problem):
+        """Fail for a partition in a terminal state, with its reference code."""
+        refcode, described = self.read_refcode()
+        self.result.update(state=state, refcode=refcode)
+        raise LparStateError("partition %s on %s is %r (%s), %s; it does not leave that state on its own: look up the "
+                             "reference code, fix the cause, then rerun the task"
+                             % (self.name, self.system, state, described, problem), self.result)
+
+    def cannot(self, state, action):
+        if state in TERMINAL_STATES:
+            self.stuck(state, "it cannot be %s" % action)
+        raise LparStateError("partition %s on %s is %r, it cannot be %s" % (self.name, self.system, state, action),
+                             self.result)
+
+    def can_shut_down(self, state):
+        return state in ACTIVE_STATES or (state in IMMEDIATE_ONLY_STATES
+                                          and self.params["shutdown_option"] == "immediate")
+
     def wait_for(self, targets, state):
-        """Poll until the state is one of ``targets``; returns it."""
+        """Poll until the state is one of ``targets``; returns it. A terminal state ends the wait at once."""
         if state in targets or not self.params["wait"] or self.module.check_mode:
             return state
+        if state in TERMINAL_STATES:
+            self.stuck(state, "not %s" % " or ".join(targets))
         deadline = self.client.clock() + self.params["timeout"]
         while True:
             remaining = deadline - self.client.clock()
@@ -186,6 +214,8 @@ class LparStateRun:
             state = self.read_state()
             if state in targets:
                 return state
+            if state in TERMINAL_STATES:
+                self.stuck(state, "reached while waiting for %s" % " or ".join(targets))
 
     def act(self, description, options, expect):
         self.result["changed"] = True
@@ -226,22 +256,21 @@ class LparStateRun:
             if state == STOPPED:
                 state = self.activate(profile)
             elif state not in ACTIVE_STATES + STARTING_STATES:
-                raise LparStateError("partition %s on %s is %r, it cannot be activated"
-                                     % (self.name, self.system, state), self.result)
+                self.cannot(state, "activated")
         elif target == "shutdown":
-            if state in ACTIVE_STATES:
+            if self.can_shut_down(state):
                 state = self.shutdown(lpar)
             elif state not in (STOPPED,) + STOPPING_STATES:
-                raise LparStateError("partition %s on %s is %r, it cannot be shut down"
-                                     % (self.name, self.system, state), self.result)
+                self.cannot(state, "shut down" + (" (only shutdown_option=immediate can)"
+                                                  if state in IMMEDIATE_ONLY_STATES else ""))
         else:
-            if state in ACTIVE_STATES:
+            if self.can_shut_down(state):
                 state = self.shutdown(lpar)
                 if self.module.check_mode:
                     state = STOPPED
             if state != STOPPED:
-                raise LparStateError("partition %s on %s is %r, it cannot be restarted"
-                                     % (self.name, self.system, state), self.result)
+                self.cannot(state, "restarted" + (" (only shutdown_option=immediate can shut it down)"
+                                                  if state in IMMEDIATE_ONLY_STATES else ""))
             state = self.activate(profile)
 
         if self.module.check_mode and self.result["changed"]:
@@ -255,32 +284,28 @@ class LparStateRun:
         return self.result
 
 
+def check_wait_options(params):
+    require_range(params, "timeout", 1)
+    require_range(params, "poll_interval", 1)
+
+
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["running", "shutdown", "restarted"], default="running"),
-        profile=dict(type="str"),
-        shutdown_option=dict(type="str", default="auto",
-                             choices=["auto", "os", "os_immediate", "delayed", "immediate"]),
-        wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=900),
-        poll_interval=dict(type="int", default=5),
+    run_hmc_module(
+        dict(
+            system=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["running", "shutdown", "restarted"], default="running"),
+            profile=dict(type="str"),
+            shutdown_option=dict(type="str", default="auto",
+                                 choices=["auto", "os", "os_immediate", "delayed", "immediate"]),
+            wait=dict(type="bool", default=True),
+            timeout=dict(type="int", default=900),
+            poll_interval=dict(type="int", default=5),
+        ),
+        lambda module, client: LparStateRun(module, client).run(),
+        names={"system": "managed system", "name": "partition", "profile": "profile"},
+        check_params=check_wait_options,
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if module.params["timeout"] < 1 or module.params["poll_interval"] < 1:
-        module.fail_json(msg="timeout and poll_interval must be at least 1 second")
-    try:
-        validate_name(module.params["system"], "managed system")
-        validate_name(module.params["name"], "partition")
-        if module.params["profile"] is not None:
-            validate_name(module.params["profile"], "profile")
-        with hmc_client_from_module(module) as client:
-            result = LparStateRun(module, client).run()
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ description:
     and starts the DPO (C(optmem -o start -t affinity)) only when one of them scores below O(target_score) and
     is predicted to gain at least O(min_gain). With O(wait) it then polls C(lsmemopt) on the same SSH
     connection until the DPO ends and returns the scores before, predicted and after.
+  - The status listing is read strictly - one that lacks C(in_progress), C(status) or C(opt_id) fails the task
+    with the HMC's text - and a DPO this task started counts as finished only after the listing showed the new run
+    (see O(start_grace_period)), never because a listing right after the start still shows the previous one.
   - A DPO that is already running on the system is never started a second time. With O(wait) the module waits
     for it first - this is how a rerun resumes waiting after a timeout or a dropped connection - and then
     decides again; without O(wait) it reports it and changes nothing.
@@ -25,46 +28,24 @@ description:
   - While a DPO runs, the HMC blocks partition mobility and memory DLPAR on the system, and the moved
     partitions can lose up to 20% performance; protect partitions with O(protect).
   - A partition usually needs a restart to use its new placement (see RV(restart_recommended)).
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
+  - rocketce.power.hmc.system
+  - rocketce.power.hmc.dpo_targets
 attributes:
   check_mode:
-    support: full
     details: Predicts the scores and whether a DPO would start, without starting (or stopping) one.
   diff_mode:
     support: full
     details: Scores before and predicted (check mode) or reached (after the DPO).
-  platform:
-    platforms: posix
 options:
-  system:
-    description:
-      - Managed system name.
-    type: str
-    required: true
   state:
     description:
       - V(optimized) starts a DPO when it is worth it; V(stopped) stops a running DPO.
     type: str
     choices: [optimized, stopped]
     default: optimized
-  lpars:
-    description:
-      - Partitions whose affinity the DPO should improve (requested partitions, C(--id)).
-      - When empty, the decision uses the system score and the DPO has no requested partitions.
-    type: list
-    elements: str
-    default: []
-  protect:
-    description:
-      - Partitions the DPO must not touch (C(--xid)), for example the other production partitions.
-    type: list
-    elements: str
-    default: []
   min_gain:
     description:
       - Do not start a DPO unless a requested partition (or the system) is predicted to gain at least this many
@@ -92,6 +73,18 @@ options:
       - Seconds between two C(lsmemopt) status reads while waiting.
     type: int
     default: 30
+  start_grace_period:
+    description:
+      - The C(lsmemopt -m SYS) status reports only the most recent optimization, so right after C(optmem -o start)
+        it may still show the previous, finished run. The module takes the DPO it started as finished only once
+        the listing showed the new run (another C(opt_id) or C(status), or C(in_progress=1)).
+      - With a value above 0, a listing that still shows the previous run this many seconds after the start is
+        taken to mean the new DPO has already finished (RV(dpo.assumed_finished) is then true). Use it only for
+        an HMC known to keep the same C(opt_id) and status words for a new run.
+      - V(0) (the default) never assumes so; the task waits for the new run and fails at O(timeout) saying it was
+        never seen.
+    type: int
+    default: 0
 seealso:
   - module: rocketce.power.hmc_memopt_info
   - module: rocketce.power.hmc_lpar_state
@@ -193,6 +186,10 @@ dpo:
     duration:
       description: Seconds from start to end as observed by this run (null when not started and waited for here).
       type: float
+    assumed_finished:
+      description: The new run was never seen and was taken as finished after O(start_grace_period) (only then
+        present).
+      type: bool
 restart_recommended:
   description: A DPO ran to completion; restart the requested partitions so their operating systems use the new
     placement (DPO-aware systems adapt without restart, but a restart gives the full benefit).
@@ -200,35 +197,29 @@ restart_recommended:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcCommandError,
-    HmcConnectionError,
-    HmcError,
-    HmcPartialResultError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
-)
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_dpo import (
+    DPO_TARGET_NAMES,
     DpoWaitTimeout,
     decide,
     describe,
+    dpo_target_options,
+    read_dpo_status,
     require_dpo_capable,
     resolve_targets,
     score_report,
     unsuccessful,
     wait_for_dpo,
+    wait_for_new_dpo,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import (
-    HmcNameError,
-    validate_name,
-    validate_names,
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
+    HmcCommandError,
+    HmcConnectionError,
+    HmcError,
+    HmcPartialResultError,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import require_range, run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     affinity_scores,
-    dpo_status,
     find_system,
     start_dpo,
     stop_dpo,
@@ -250,10 +241,17 @@ class MemoptRun:
                            lpars=[], dpo={}, restart_recommended=False)
 
     # -- shared -------------------------------------------------------------------------------------------
-    def wait(self, what, status=None):
-        """Wait for the running DPO; failures say that it may still be running and how to resume."""
+    def wait(self, what, status=None, started_from=None):
+        """Wait for the running DPO - or, with ``started_from`` (the status read before this task started one), for
+        the new run; failures say that it may still be running and how to resume."""
+        params = self.params
         try:
-            return wait_for_dpo(self.client, self.system, self.params["timeout"], self.params["poll_interval"], status)
+            if started_from is None:
+                return wait_for_dpo(self.client, self.system, params["timeout"], params["poll_interval"], status)
+            previous, started_at = started_from
+            return wait_for_new_dpo(self.client, self.system, previous, started_at=started_at,
+                                    timeout=params["timeout"], poll_interval=params["poll_interval"],
+                                    grace_period=params["start_grace_period"])
         except DpoWaitTimeout as exc:
             self.result["dpo"] = exc.status
             raise DpoFailure("timed out waiting for %s: %s. The DPO may still be running on the HMC; rerun the task to "
@@ -272,7 +270,7 @@ class MemoptRun:
 
     # -- state=stopped --------------------------------------------------------------------------------------
     def stop(self):
-        status = dpo_status(self.client, self.system)
+        status = read_dpo_status(self.client, self.system)
         self.result["dpo"] = status
         if not status["in_progress"]:
             self.result["reason"] = "no DPO is running on %s (%s)" % (self.system, describe(status))
@@ -287,14 +285,12 @@ class MemoptRun:
         if self.params["wait"]:
             self.result["dpo"] = self.wait("the DPO being stopped (opt_id %s)" % status["opt_id"])
         else:
-            self.result["dpo"] = dpo_status(self.client, self.system)
+            self.result["dpo"] = read_dpo_status(self.client, self.system)
 
     # -- state=optimized ------------------------------------------------------------------------------------
     def optimize(self):
-        requested, protected = resolve_targets(self.client, self.system,
-                                               validate_names(self.params["lpars"], "partition"),
-                                               validate_names(self.params["protect"], "partition"))
-        status = dpo_status(self.client, self.system)
+        requested, protected = resolve_targets(self.client, self.system, self.params["lpars"], self.params["protect"])
+        status = read_dpo_status(self.client, self.system)
         self.result["dpo"] = status
         if status["in_progress"]:
             if self.module.check_mode or not self.params["wait"]:
@@ -331,10 +327,11 @@ class MemoptRun:
                              "another" % (self.system, exc), self.result) from exc
         started_at = self.client.clock()
         if not self.params["wait"]:
-            self.result["dpo"] = dpo_status(self.client, self.system)
+            self.result["dpo"] = read_dpo_status(self.client, self.system)
             return
         what = "the DPO started by this task"
-        status = self.wait(what)
+        # ``status`` is the listing read before the start: until the listing changes, it describes the previous run.
+        status = self.wait(what, started_from=(status, started_at))
         status["duration"] = round(self.client.clock() - started_at, 1)
         self.result["dpo"] = status
         self.fail_if_unsuccessful(status, what)
@@ -364,46 +361,44 @@ class MemoptRun:
         }
 
 
-def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str", required=True),
-        state=dict(type="str", choices=["optimized", "stopped"], default="optimized"),
-        lpars=dict(type="list", elements="str", default=[]),
-        protect=dict(type="list", elements="str", default=[]),
-        min_gain=dict(type="int", default=5),
-        target_score=dict(type="int", default=100),
-        wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="int", default=30),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
+def check_ranges(params):
     for option, low, high in (("min_gain", 0, 100), ("target_score", 0, 100), ("timeout", 1, None),
-                              ("poll_interval", 1, None)):
-        if params[option] < low or (high is not None and params[option] > high):
-            module.fail_json(msg="%s must be between %s and %s, got %s" % (option, low, high or "any", params[option]))
-    run = None
+                              ("poll_interval", 1, None), ("start_grace_period", 0, None)):
+        require_range(params, option, low, high)
+
+
+def run(module, client):
+    memopt = MemoptRun(module, client)
+    require_dpo_capable(find_system(client, memopt.system))
     try:
-        validate_name(params["system"], "managed system")
-        validate_names(params["lpars"], "partition")
-        validate_names(params["protect"], "partition")
-        with hmc_client_from_module(module) as client:
-            run = MemoptRun(module, client)
-            require_dpo_capable(find_system(client, params["system"]))
-            if params["state"] == "stopped":
-                run.stop()
-            else:
-                run.optimize()
+        if module.params["state"] == "stopped":
+            memopt.stop()
+        else:
+            memopt.optimize()
     except HmcCommandError as exc:
-        details = hmc_failure(exc)
-        if run is not None and run.result["dpo_started"] and not module.check_mode:
-            details["msg"] += ". The DPO was started and may still be running; rerun the task to resume waiting"
-            details.update((k, v) for k, v in run.result.items() if k not in details)
-        module.fail_json(**details)
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(**run.result)
+        if memopt.result["dpo_started"] and not module.check_mode:
+            raise DpoFailure("%s. The DPO was started and may still be running; rerun the task to resume waiting"
+                             % exc, memopt.result) from exc
+        raise
+    return memopt.result
+
+
+def main():
+    run_hmc_module(
+        dict(
+            dpo_target_options(),
+            state=dict(type="str", choices=["optimized", "stopped"], default="optimized"),
+            min_gain=dict(type="int", default=5),
+            target_score=dict(type="int", default=100),
+            wait=dict(type="bool", default=True),
+            timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="int", default=30),
+            start_grace_period=dict(type="int", default=0),
+        ),
+        run,
+        names=DPO_TARGET_NAMES,
+        check_params=check_ranges,
+    )
 
 
 if __name__ == "__main__":

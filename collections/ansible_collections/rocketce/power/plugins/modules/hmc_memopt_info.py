@@ -15,42 +15,18 @@ version_added: 0.1.0
 description:
   - Reads the current processor-memory affinity scores (0-100, 100 is perfect) of a managed system and of its
     partitions, the scores a Dynamic Platform Optimization is predicted to reach (C(lsmemopt -o calcscore)),
-    and the status of the running or most recent DPO (C(lsmemopt -m SYS)).
+    and the status of the running or most recent DPO (C(lsmemopt -m SYS)). A status listing without
+    C(in_progress), C(status) or C(opt_id) fails the task with the HMC's text rather than being read as "no DPO".
   - The prediction assumes a DPO that prioritises O(lpars) and leaves O(protect) alone, the same DPO
     M(rocketce.power.hmc_memopt) starts with the same options. Predictions are estimates; the HMC notes the
     reached scores may differ slightly, and other partitions may lose score.
-author:
-  - rocketce-power engineers (@rocketce-power)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - rocketce.power.hmc.info_module
+  - rocketce.power.hmc.system
+  - rocketce.power.hmc.dpo_targets
 options:
-  system:
-    description:
-      - Managed system name.
-    type: str
-    required: true
-  lpars:
-    description:
-      - Partitions the predicted DPO prioritises (C(--id)). The partition list of the result is all partitions
-        either way.
-    type: list
-    elements: str
-    default: []
-  protect:
-    description:
-      - Partitions the predicted DPO must not touch (C(--xid)).
-    type: list
-    elements: str
-    default: []
   predict:
     description:
       - Also calculate predicted scores. The HMC computes them on request, which takes a moment on large systems.
@@ -160,50 +136,32 @@ dpo:
       elements: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
-    HmcError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
-)
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_dpo import (
+    DPO_TARGET_NAMES,
+    dpo_target_options,
+    read_dpo_status,
     require_dpo_capable,
     resolve_targets,
     score_report,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import (
-    HmcNameError,
-    validate_name,
-    validate_names,
-)
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import dpo_status, find_system
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import find_system
+
+
+def run(module, client):
+    params = module.params
+    system = params["system"]
+    require_dpo_capable(find_system(client, system))
+    requested, protected = resolve_targets(client, system, params["lpars"], params["protect"])
+    status = read_dpo_status(client, system)
+    system_scores, lpars = score_report(client, system, requested, protected, params["predict"])
+    system_scores["name"] = system
+    return dict(changed=False, system=system_scores, lpars=lpars, dpo=status)
 
 
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        system=dict(type="str", required=True),
-        lpars=dict(type="list", elements="str", default=[]),
-        protect=dict(type="list", elements="str", default=[]),
-        predict=dict(type="bool", default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    try:
-        system = validate_name(params["system"], "managed system")
-        requested_names = validate_names(params["lpars"], "partition")
-        protected_names = validate_names(params["protect"], "partition")
-        with hmc_client_from_module(module) as client:
-            require_dpo_capable(find_system(client, system))
-            requested, protected = resolve_targets(client, system, requested_names, protected_names)
-            status = dpo_status(client, system)
-            system_scores, lpars = score_report(client, system, requested, protected, params["predict"])
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    system_scores["name"] = system
-    module.exit_json(changed=False, system=system_scores, lpars=lpars, dpo=status)
+    run_hmc_module(dict(dpo_target_options(), predict=dict(type="bool", default=True)), run,
+                   names=DPO_TARGET_NAMES)
 
 
 if __name__ == "__main__":

@@ -17,22 +17,16 @@ description:
     capabilities, and for each operating system its processors and memory (C(lshwres --level sys)) and power
     mode (C(lspwrmgmt)).
   - Adds the sizing advice of the RocketCE guide for a NUMA-local AI LPAR - as many dedicated cores as one
-    processor chip has - by type-model. E1080 (9080-HEX) 12 or 15 per SCM (derived from the installed cores),
-    E1050 (9043-MRX), S1024 (9105-42A) and L1024 (9786-42H) 12, S1022 (9105-22A) and L1022 (9786-22H) 10,
-    S1022s (9105-22B) 8.
-author:
-  - rocketce-power engineers (@rocketce-power)
+    processor chip has - from what the HMC reports, the installed cores matched against the module options of
+    the system's model (the same rule as M(rocketce.power.hmc_lpar_procs)
+    O(rocketce.power.hmc_lpar_procs#module:size_to_chip), where the model table is documented).
+  - When several module options fit the installed cores (an S1024 with 24 cores has one 24-core or two 12-core
+    DCMs), or the model's options are unknown (Power11), the advice has no number and C(basis) says what is
+    needed; it is never a guess from the machine type alone.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - rocketce.power.hmc
-  - rocketce.power.hmc.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - rocketce.power.hmc.info_module
 options:
   systems:
     description:
@@ -125,29 +119,29 @@ systems:
       sample: {current: max_perf, supported: [static, power_saving, max_perf]}
     sizing:
       description:
-        - Sizing advice for a NUMA-local dedicated LPAR. C(recommended_dedicated_cores) is null for unknown
-          type-models; C(basis) says how the number was derived.
+        - Sizing advice for a NUMA-local dedicated LPAR from the HMC's figures. C(recommended_dedicated_cores)
+          (= C(cores_per_chip)) is null when it cannot be decided (unknown or ambiguous topology, resources not
+          read); C(candidates) are the (sockets x module) combinations of the model that fit the installed
+          cores; C(basis) says how the number was derived or what is needed.
       type: dict
       sample:
         type_model: 9105-42A
         model: S1024
-        module: DCM
-        cores_per_chip_options: [12]
+        generation: Power10
+        installed_cores: 48.0
+        candidates: [{sockets: 2, module: DCM, module_cores: 24, cores_per_chip: 12, mark: "[V]"}]
+        cores_per_chip: 12
         recommended_dedicated_cores: 12
-        basis: 24-core DCM = 2 chips of 12 cores
+        source: hmc
+        basis: "48 installed cores on a S1024: 2 x 24-core DCM = 12 cores per chip"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import (
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
     HmcCommandError,
-    HmcError,
     HmcNotFoundError,
-    hmc_argument_spec,
-    hmc_client_from_module,
-    hmc_failure,
+    HmcOutputError,
 )
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import HmcNameError, validate_names
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import HmcOutputError
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     list_systems,
     power_mode,
@@ -185,20 +179,14 @@ def read_systems(client, names, resources):
     return systems
 
 
+def run(module, client):
+    return dict(changed=False, systems=read_systems(client, module.params["systems"], module.params["resources"]))
+
+
 def main():
-    argument_spec = hmc_argument_spec()
-    argument_spec.update(
-        systems=dict(type="list", elements="str", default=[]),
-        resources=dict(type="bool", default=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        names = validate_names(module.params["systems"], "managed system")
-        with hmc_client_from_module(module) as client:
-            systems = read_systems(client, names, module.params["resources"])
-    except (HmcError, HmcNameError, HmcOutputError) as exc:
-        module.fail_json(**hmc_failure(exc))
-    module.exit_json(changed=False, systems=systems)
+    run_hmc_module(dict(systems=dict(type="list", elements="str", default=[]),
+                        resources=dict(type="bool", default=True)),
+                   run, names={"systems": "managed system"})
 
 
 if __name__ == "__main__":

@@ -54,6 +54,13 @@ options:
       - The PowerVM partition configuration file. When it does not exist, RV(lpar.present) is false.
     type: path
     default: /proc/ppc64/lparcfg
+  hv_24x7_path:
+    description:
+      - The kernel's hv_24x7 interface directory (C(sockets), C(chipspersocket), C(coresperchip)). It holds the
+        same firmware values as the C(lscpu) lines C(Physical sockets), C(Physical chips) and
+        C(Physical cores/chip) and is read for RV(topology) when C(lscpu) does not print them.
+    type: path
+    default: /sys/devices/hv_24x7/interface
 notes:
   - All commands run with C(LC_ALL=C).
 seealso:
@@ -149,6 +156,18 @@ lscpu:
   returned: always
   type: dict
   sample: {"architecture": "ppc64le", "threads_per_core": 8, "physical_cores_per_chip": 10}
+topology:
+  description:
+    - The physical machine's processor topology, the input of M(rocketce.power.hmc_lpar_procs)
+      O(rocketce.power.hmc_lpar_procs#module:lpar_topology) (pass it as is).
+    - From C(lscpu) when it prints the firmware lines (PowerVM), else from O(hv_24x7_path); the values are
+      null outside PowerVM.
+    - C(physical_chips) is chips per socket (a DCM has 2), C(physical_cores_per_chip) the cores of one chip.
+    - C(mismatch) holds the hv_24x7 values when both sources were read and differ (C(lscpu) is used).
+  returned: always
+  type: dict
+  sample: {"physical_sockets": 2, "physical_chips": 2, "physical_cores_per_chip": 8, "source": "lscpu",
+           "mismatch": null}
 lpar:
   description: Values from O(lparcfg_path) plus RV(lpar.present) and RV(lpar.dedicated).
   returned: always
@@ -168,8 +187,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.rocketce.power.plugins.module_utils.numa import (
+    HV_24X7_FILES,
     NumaParseError,
+    machine_topology,
     parse_cpu_list,
+    parse_hv_24x7,
     parse_lparcfg,
     parse_lscpu,
     parse_node_meminfo,
@@ -221,6 +243,16 @@ def lscpu_facts(module):
     return parse_lscpu(out)
 
 
+def hv_24x7_facts(module):
+    base = module.params['hv_24x7_path']
+    files = {}
+    for name, _key in HV_24X7_FILES:
+        path = os.path.join(base, name)
+        if os.path.exists(path):
+            files[name] = read_file(path)
+    return parse_hv_24x7(files)
+
+
 def lpar_facts(module):
     path = module.params['lparcfg_path']
     if not os.path.exists(path):
@@ -237,6 +269,7 @@ def main():
             lscpu_path=dict(type='str', default='lscpu'),
             sysfs_node_path=dict(type='path', default='/sys/devices/system/node'),
             lparcfg_path=dict(type='path', default='/proc/ppc64/lparcfg'),
+            hv_24x7_path=dict(type='path', default='/sys/devices/hv_24x7/interface'),
         ),
         supports_check_mode=True,
     )
@@ -253,12 +286,17 @@ def main():
             layout, source = {'nodes': {0: {'id': 0, 'cpus': parse_cpu_list(lscpu['online_cpus']),
                                             'memory_mb': None, 'free_mb': None}}, 'distances': {}}, 'lscpu'
         lpar = lpar_facts(module)
+        topology = machine_topology(lscpu, hv_24x7_facts(module))
     except (NumaParseError, IOError, OSError) as exc:
         module.fail_json(msg=to_native(exc))
 
     result = summarize(layout['nodes'], layout.get('distances'))
     lscpu['numa_node_cpus'] = dict((str(k), v) for k, v in lscpu['numa_node_cpus'].items())
-    module.exit_json(changed=False, source=source, lscpu=lscpu, lpar=lpar, **result)
+    if topology['mismatch']:
+        module.warn('lscpu and %s report different topologies (%s vs %s); lscpu is used'
+                    % (module.params['hv_24x7_path'], dict((k, topology[k]) for k in topology['mismatch']),
+                       topology['mismatch']))
+    module.exit_json(changed=False, source=source, lscpu=lscpu, lpar=lpar, topology=topology, **result)
 
 
 if __name__ == '__main__':

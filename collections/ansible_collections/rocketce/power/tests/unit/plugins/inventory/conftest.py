@@ -4,33 +4,15 @@ with the HMC replaced by a scripted fake that answers canned outputs and records
 from __future__ import annotations
 
 import importlib
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
 
-COLLECTIONS_DIR = Path(__file__).resolve().parents[7]
 PLUGIN_MODULE = "ansible_collections.rocketce.power.plugins.inventory.hmc"
 CLIENT_MODULE = "ansible_collections.rocketce.power.plugins.module_utils.hmc_client"
-
-
-def _init_collection_loader():
-    """Load collections the way ansible does, so the plugin loader finds rocketce.power.hmc and its docs."""
-    from ansible.plugins.loader import init_plugin_loader
-    from ansible.utils.collection_loader import AnsibleCollectionConfig
-
-    if AnsibleCollectionConfig.collection_finder is None:
-        # Tests that put collections/ on sys.path import ansible_collections.* as plain namespace packages, which
-        # the collection finder cannot take over; forget those modules (their importers keep their references).
-        for name in [name for name in sys.modules if name.split(".")[0] == "ansible_collections"]:
-            del sys.modules[name]
-        init_plugin_loader([str(COLLECTIONS_DIR)])
-
-
-# At import time, before the test modules collected after this directory import the collection.
-_init_collection_loader()
+# The collection loader the plugin loader needs is installed by tests/unit/conftest.py.
 
 
 class FakeHmc:
@@ -76,7 +58,7 @@ class FakeHmcClient:
             raise AssertionError(f"unexpected HMC command: {line}")
         answer = self.hmc.outputs[line]
         if isinstance(answer, dict):
-            raise client_module.HmcCommandError(None, answer["error"], argv, 1)
+            raise client_module.HmcCommandError(answer["error"], argv, 1)
         return answer
 
 
@@ -97,7 +79,6 @@ class InventoryRun:
 @pytest.fixture
 def hmc_plugin(monkeypatch):
     """Returns run(config, hmcs, directory, cache=False) -> InventoryRun (inventory, fake HMCs, plugin, warnings)."""
-    _init_collection_loader()
     from ansible.inventory.data import InventoryData
     from ansible.parsing.dataloader import DataLoader
     from ansible.plugins.loader import inventory_loader

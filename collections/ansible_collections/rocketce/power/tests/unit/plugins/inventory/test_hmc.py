@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 CASES = yaml.safe_load((Path(__file__).with_suffix(".yaml")).read_text())["cases"]
-SYS_LISTING = "lssyscfg -r sys -F name,type_model,serial_num,state"
+SYS_LISTING = "lssyscfg -r sys"
 
 
 def _all_text(run, error=None):
@@ -89,7 +89,7 @@ def _system_with_lpars(count):
         mems.append(f"lpar_name={name},lpar_id={lpar_id},curr_mem=8192")
         scores.append(f"lpar_name={name},lpar_id={lpar_id},curr_lpar_score={lpar_id % 101}")
     return {
-        SYS_LISTING: "big-sys,9080-HEX,1300AAA,Operating\n",
+        SYS_LISTING: "name=big-sys,type_model=9080-HEX,serial_num=1300AAA,state=Operating\n",
         "lssyscfg -r lpar -m big-sys": "\n".join(lpars) + "\n",
         "lshwres -r proc -m big-sys --level lpar": "\n".join(procs) + "\n",
         "lshwres -r mem -m big-sys --level lpar": "\n".join(mems) + "\n",
@@ -153,6 +153,31 @@ def test_cache_ignored_when_the_query_changes(hmc_plugin, tmp_path):
     run = hmc_plugin(config, outputs, tmp_path, cache=True)
     assert len(run.hmcs["hmc"].commands) == 5
     assert run.hostvars("lpar0001")["hmc_affinity_score"] == 1
+
+
+def test_cache_written_by_an_older_plugin_is_ignored(hmc_plugin, tmp_path):
+    """A cache entry with the old record shape (lpar_name/lpar_id keys, no record_format) is not served."""
+    config = {
+        "plugin": "rocketce.power.hmc",
+        "hmcs": [{"host": "hmc"}],
+        "cache": True,
+        "cache_plugin": "ansible.builtin.jsonfile",
+        "cache_connection": str(tmp_path / "cache"),
+    }
+    outputs = {"hmc": {"outputs": _system_with_lpars(2)}}
+    hmc_plugin(config, outputs, tmp_path, cache=True)
+    (entry,) = list((tmp_path / "cache").iterdir())
+    stored = json.loads(entry.read_text())
+    cached = json.loads(stored["__payload__"])  # ansible-core 2.19 jsonfile: the data as a JSON string
+    cached["query"].pop("record_format", None)
+    for result in cached["results"]:
+        for system in result["systems"]:
+            system["lpars"] = [{"lpar_name": "old", "lpar_id": 1} for _lpar in system["lpars"]]
+    stored["__payload__"] = json.dumps(cached)
+    entry.write_text(json.dumps(stored))
+    run = hmc_plugin(config, outputs, tmp_path, cache=True)
+    assert len(run.hmcs["hmc"].commands) == 4
+    assert run.hostvars("lpar0001")["hmc_lpar_name"] == "lpar0001"
 
 
 def test_vaulted_password_is_decrypted_for_the_client_only(hmc_plugin, tmp_path, monkeypatch):
@@ -268,3 +293,17 @@ def test_documented_examples_work(hmc_plugin, tmp_path, monkeypatch):
     assert first.group_hosts("needs_dpo") == ["ai-lpar01"]
     assert first.group_hosts("affinity_30") == ["ai-lpar01"]
     assert first.group_hosts("ai_lpars") == ["ai-lpar01", "ai-lpar02"]
+
+
+def test_documented_connection_defaults_are_the_modules_defaults():
+    """The hmcs[] options are the modules' connection options: same defaults in the code and in the docs."""
+    import importlib
+
+    plugin = importlib.import_module("ansible_collections.rocketce.power.plugins.inventory.hmc")
+    client = importlib.import_module("ansible_collections.rocketce.power.plugins.module_utils.hmc_client")
+    documented = yaml.safe_load(plugin.DOCUMENTATION)["options"]["hmcs"]["suboptions"]
+    modules = client.hmc_argument_spec()
+    for name, spec in plugin.hmc_entry_spec().items():
+        assert spec.get("default") == modules["hmc_" + name].get("default"), name
+        assert documented[name].get("default") == spec.get("default"), name
+    assert plugin.hmc_entry_spec()["command_timeout"]["default"] == 300

@@ -7,15 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import random
-import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import pytest
 
-import pytest  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import (  # noqa: E402
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import (
     HmcOutputError,
     as_float,
     as_int,

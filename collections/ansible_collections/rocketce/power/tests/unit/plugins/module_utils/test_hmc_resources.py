@@ -1,42 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: rocketce-power engineers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Sizing advice by model (RocketCE guide) and the DPO decision rule."""
+"""The DPO decision rule (sizing: test_hmc_sizing.yaml)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import sys
+import pytest
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
-
-import pytest  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_dpo import decide  # noqa: E402
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import sizing_advice  # noqa: E402
-
-
-@pytest.mark.parametrize("type_model, model, cores", [
-    ("9043-MRX", "E1050", 12), ("9105-42A", "S1024", 12), ("9786-42H", "L1024", 12),
-    ("9105-22A", "S1022", 10), ("9786-22H", "L1022", 10), ("9105-22B", "S1022s", 8),
-])
-def test_one_chip_per_model(type_model, model, cores):
-    advice = sizing_advice(type_model, installed_cores=48.0)
-    assert (advice["model"], advice["recommended_dedicated_cores"]) == (model, cores)
-
-
-@pytest.mark.parametrize("installed, cores", [(48.0, 12), (60.0, 15), (40.0, 10), (240.0, 15), (192.0, 12),
-                                              (None, 12), (7.0, 12)])
-def test_e1080_scm_size_from_installed_cores(installed, cores):
-    advice = sizing_advice("9080-HEX", installed)
-    assert advice["model"] == "E1080" and advice["recommended_dedicated_cores"] == cores
-
-
-def test_unknown_model_has_no_advice():
-    advice = sizing_advice("9009-42A")
-    assert advice["recommended_dedicated_cores"] is None and "no sizing rule" in advice["basis"]
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_dpo import decide
 
 
 def lpar(name, current, predicted, requested=True):

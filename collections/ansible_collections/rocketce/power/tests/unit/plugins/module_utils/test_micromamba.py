@@ -8,16 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import json
 
-import json  # noqa: E402
+import pytest
+import yaml
 
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils import micromamba  # noqa: E402
+from ansible_collections.rocketce.power.plugins.module_utils import micromamba
 
 with open(os.path.join(os.path.dirname(__file__), 'test_micromamba_specs.yaml')) as _handle:
     SPECS = yaml.safe_load(_handle)

@@ -8,14 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import pytest
+import yaml
 
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils import numa  # noqa: E402
+from ansible_collections.rocketce.power.plugins.module_utils import numa
 
 with open(os.path.join(os.path.dirname(__file__), 'test_numa.yaml')) as _handle:
     CASES = [pytest.param(case, id=case['id']) for case in yaml.safe_load(_handle)]
@@ -26,6 +23,9 @@ PARSERS = {
     'lparcfg': numa.parse_lparcfg,
     'cpu_list': numa.parse_cpu_list,
     'meminfo': lambda text: list(numa.parse_node_meminfo(text)),
+    'hv_24x7': numa.parse_hv_24x7,
+    'topology': lambda given: numa.machine_topology(numa.parse_lscpu(given['lscpu']),
+                                                    numa.parse_hv_24x7(given.get('hv_24x7') or {})),
 }
 
 

@@ -7,14 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import sys
+import pytest
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
-
-import pytest  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils import ppc64_cpu  # noqa: E402
+from ansible_collections.rocketce.power.plugins.module_utils import ppc64_cpu
 
 
 @pytest.mark.parametrize('out,err,rc,expected', [

@@ -19,19 +19,14 @@ import os
 import random
 import shlex
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 7))))
+import pytest
 
-import pytest  # noqa: E402
-
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import build_command_line  # noqa: E402
-from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import (  # noqa: E402
-    format_record,
-    parse_listing,
-)
-from ansible_collections.rocketce.power.plugins.modules import hmc_lpar_procs, hmc_lpar_state  # noqa: E402
-from ansible_collections.rocketce.power.tests.unit.plugins.modules.hmc_case_runner import run_module  # noqa: E402
+from ansible_collections.rocketce.power.plugins.module_utils import hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import build_command_line
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import format_record, parse_listing
+from ansible_collections.rocketce.power.plugins.modules import hmc_lpar_procs, hmc_lpar_state
+from ansible_collections.rocketce.power.tests.unit.plugins.modules.case_runner import HMC_CONNECTION, call_module
 
 PIECES = [
     "'", '"', "''", '""', ";", "&&", "||", "|", "&", ">", ">>", "<", "2>&1", "$(touch {canary})", "`touch {canary}`",
@@ -67,6 +62,9 @@ class KnowingHmc:
         self.lines = []
         self.argvs = []
         self.state = "Not Activated"
+        # The profile as the HMC holds it: a change is read back (hmc_lpar_procs re-reads the profile).
+        self.profile = [("proc_mode", "shared"), ("min_procs", "1"), ("desired_procs", "4"), ("max_procs", "8"),
+                        ("sharing_mode", "uncap")]
 
     def __enter__(self):
         return self
@@ -99,9 +97,7 @@ class KnowingHmc:
             return format_record([("name", name), ("lpar_id", "3"), ("lpar_env", "aixlinux"), ("state", self.state),
                                   ("default_profile", name), ("curr_profile", name), ("rmc_state", "inactive")]) + "\n"
         if argv[:3] == ["lssyscfg", "-r", "prof"]:
-            return format_record([("name", name), ("lpar_name", name), ("lpar_id", "3"), ("proc_mode", "shared"),
-                                  ("min_procs", "1"), ("desired_procs", "4"), ("max_procs", "8"),
-                                  ("sharing_mode", "uncap")]) + "\n"
+            return format_record([("name", name), ("lpar_name", name), ("lpar_id", "3")] + self.profile) + "\n"
         if argv[0] == "chsysstate":
             assert argv[argv.index("-f") + 1] == name
             self.state = "Running"
@@ -109,6 +105,7 @@ class KnowingHmc:
         if argv[0] == "chsyscfg":
             [record] = parse_listing(argv[argv.index("-i") + 1])
             assert record["name"] == name and record["lpar_name"] == name
+            self.profile = [(key, record.get(key, value)) for key, value in self.profile]
             return ""
         if argv[:3] == ["lshwres", "-r", "proc"]:
             return ""
@@ -135,7 +132,8 @@ def test_1000_hostile_names_are_rejected_or_passed_as_data(monkeypatch, tmp_path
         for module, params in ((hmc_lpar_state, {"system": name, "name": name, "profile": name}),
                                (hmc_lpar_procs, {"system": name, "name": name, "profile": name, "procs": 4})):
             fake = KnowingHmc(name)
-            result, fake = run_module(module, params, [], monkeypatch, fake=fake)
+            monkeypatch.setattr(hmc_module, "hmc_client_from_module", lambda ansible_module, fake=fake: fake)
+            result = call_module(module, dict(HMC_CONNECTION, **params), monkeypatch)
             if result["failed"]:
                 assert not fake.lines, "a rejected name reached the HMC: %r" % (name,)
                 assert any(word in result["msg"] for word in RULE_WORDS), result["msg"]
