@@ -27,11 +27,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -139,8 +142,29 @@ class ControllerUser:
         path.chmod(mode)
         shutil.chown(path, USER, USER)
 
+    def processes(self) -> list[int]:
+        """Pids still running as the user (OpenSSH ControlPersist masters that Ansible started for it)."""
+        uid = pwd.getpwnam(USER).pw_uid
+        pids = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and proc.stat().st_uid == uid:
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+        return pids
+
     def remove(self) -> None:
-        subprocess.run(["userdel", "--remove", USER], capture_output=True, check=False)
+        """End what the user's runs left running (by pid), then delete the account; userdel refuses while any
+        process of the user lives."""
+        deadline = time.monotonic() + 10
+        while (pids := self.processes()) and time.monotonic() < deadline:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            time.sleep(0.2)
+        proc = subprocess.run(["userdel", "--remove", USER], capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"userdel {USER}: {proc.stderr}"
 
 
 # ---------------------------------------------------------------- the lab of this test
