@@ -18,7 +18,9 @@ such directory is covered by an empty tmpfs (mode 0755) holding only the paths t
 at their own paths: every absolute path (venv, interpreter, shebangs) stays what it is, nothing on the machine
 changes permissions, and the rest of those directories stays invisible to the user.
 
-Needs root (user, lab). Cost: about 2 minutes with the lab host image built (+70 s to build it the first time).
+Needs root (user, lab). Cost, measured on 2 shared cores: 3.3-3.6 min wall (lab up + provisioning ~65 s,
+tiny models trained by the user ~50 s, site.yml --check ~70-105 s, affinity --check ~6-10 s), +70 s when the lab
+host image is not built yet.
 Run: .venv/bin/pytest -q -p no:cacheprovider --import-mode=importlib tests/integration/test_unprivileged_controller.py
 """
 
