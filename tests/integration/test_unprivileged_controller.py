@@ -116,6 +116,11 @@ class ControllerUser:
         venv_python = Path(sys.executable)
         self.needed = sorted({REPO, venv_python.parent.parent, Path(sys.base_prefix).resolve(),
                               venv_python.resolve().parent.parent})
+        # A needed directory that is itself closed to others (a checkout made with `mktemp -d` is 0700) cannot be
+        # opened by a bind mount: it gets o+x (traverse only, no listing) for the test's duration, restored by remove().
+        self.opened = {path: path.stat().st_mode for path in self.needed if not path.stat().st_mode & 0o001}
+        for path, mode in self.opened.items():
+            path.chmod(mode | 0o001)
         self.script = namespace_script(self.needed, self.stage)
         self.path = f"{venv_python.parent}:/usr/local/bin:/usr/bin:/bin"
         self.run(["mkdir", "-m", "0700", self.home / ".ssh"], cwd=self.home)
@@ -165,6 +170,8 @@ class ControllerUser:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
             time.sleep(0.2)
+        for path, mode in self.opened.items():
+            path.chmod(mode)
         proc = subprocess.run(["userdel", "--remove", USER], capture_output=True, text=True, check=False)
         assert proc.returncode == 0, f"userdel {USER}: {proc.stderr}"
 
