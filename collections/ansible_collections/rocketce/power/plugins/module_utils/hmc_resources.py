@@ -254,25 +254,6 @@ def change_profile(client, system, lpar, profile, settings, *, force=False):
 
 
 # -- affinity and DPO --------------------------------------------------------------------------------------
-def dpo_status(client, system):
-    """Bare ``lsmemopt -m SYS``: the most recent (or running) optimization, normalized.
-
-    Keys on ``in_progress``/``progress``; the ``status`` words are passed through as printed.
-    """
-    rows = parse_listing(client.run(["lsmemopt", "-m", system]))
-    row = rows[0] if rows else {}
-    return {
-        "in_progress": row.get("in_progress") == "1",
-        "status": row.get("status"),
-        "type": row.get("type"),
-        "opt_id": as_int(row.get("opt_id")),
-        "progress": as_int(row.get("progress")),
-        "requested_lpar_ids": [int(i) for i in as_list(row.get("requested_lpar_ids"))],
-        "protected_lpar_ids": [int(i) for i in as_list(row.get("protected_lpar_ids"))],
-        "impacted_lpar_ids": [int(i) for i in as_list(row.get("impacted_lpar_ids"))],
-    }
-
-
 def _id_options(requested_ids, protected_ids):
     argv = []
     if requested_ids:
