@@ -38,7 +38,7 @@ def test_system_info_sizes_both_lab_systems(sim):
     sizing = dict((system["name"], system["sizing"]["recommended_dedicated_cores"]) for system in result["systems"])
     assert sizing == {"p10-s1024-lab": 12, "e1080-lab": 12}
     s1024 = result["systems"][0]
-    assert s1024["processors"]["installed"] == 48.0 and s1024["power_mode"]["current"] == "max_perf"
+    assert s1024["processors"]["installed"] == 48.0 and s1024["power_mode"]["current"] == "maximum_performance"
 
 
 def test_memopt_check_then_optimize_then_nothing_to_do(sim):

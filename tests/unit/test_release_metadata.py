@@ -79,9 +79,20 @@ def test_documentation_url_is_the_collection_docs():
     assert (REPO / match.group(1)).resolve() == (COLLECTION / "docs").resolve()
 
 
+def _version_key(version):
+    return tuple(int(p) for p in str(version).split("."))
+
+
 def test_changelog_has_released_the_galaxy_version():
     changelog = yaml.safe_load((COLLECTION / "changelogs" / "changelog.yaml").read_text())
     releases = changelog.get("releases") or {}
+    versions = sorted(releases, key=lambda v: tuple(int(p) for p in v.split(".")))
+    if versions and _version_key(GALAXY["version"]) > _version_key(versions[-1]):
+        # galaxy.yml carries the next version while its fragments accumulate (community.general's workflow);
+        # it must then have something to release.
+        fragments = list((COLLECTION / "changelogs" / "fragments").glob("*.y*ml"))
+        assert fragments, f"galaxy.yml is at unreleased {GALAXY['version']} but no fragment describes it"
+        pytest.skip(f"{GALAXY['version']} is being prepared ({len(fragments)} fragments)")
     assert str(GALAXY["version"]) in releases, f"run antsibull-changelog release for {GALAXY['version']}"
     release = releases[str(GALAXY["version"])]
     assert release.get("release_date"), release

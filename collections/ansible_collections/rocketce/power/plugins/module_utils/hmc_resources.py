@@ -15,10 +15,8 @@ __metaclass__ = type
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_client import HmcNotFoundError, HmcPartialResultError
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_names import validate_name, validate_names
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_output import (
-    HmcOutputError,
     as_float,
     as_int,
-    as_list,
     format_record,
     is_unset,
     parse_listing,
@@ -92,20 +90,6 @@ def system_processors(client, system):
 def system_memory(client, system):
     """``lshwres -r mem --level sys`` in MB."""
     return _system_level(client, "mem", system, SYSTEM_MEMORY_FIELDS)
-
-
-def power_mode(client, system):
-    """``lspwrmgmt -m SYS -r sys``: current mode and the modes the system supports."""
-    rows = parse_listing(client.run(["lspwrmgmt", "-m", system, "-r", "sys"]))
-    row = rows[0] if rows else {}
-    if "curr_power_saver_mode" not in row:
-        # Without the current mode no change could be judged (the attribute name is unverified on real HMCs).
-        raise HmcOutputError("lspwrmgmt -m %s -r sys did not report curr_power_saver_mode (attributes: %s)"
-                             % (system, ", ".join(row) or "none"))
-    return {
-        "current": row.get("curr_power_saver_mode"),
-        "supported": as_list(row.get("supported_power_saver_mode_types")),
-    }
 
 
 # -- partitions --------------------------------------------------------------------------------------------

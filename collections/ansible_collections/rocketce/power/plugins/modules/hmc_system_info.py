@@ -113,10 +113,13 @@ systems:
       sample: {installed_mb: 1048576, available_mb: 262144}
     power_mode:
       description:
-        - Current power saver mode and the supported ones. Null unless read.
-        - When the system's power management cannot be read, C(current) is null and C(error) says why.
+        - Current power and performance mode, named as O(rocketce.power.hmc_power_mode#module:mode) names it
+          (for example V(maximum_performance), V(nominal)), C(shown) as the HMC printed it, and the
+          C(supported_power_saver_mode_types) tokens (null when the HMC does not list them). Null unless read.
+        - When the system's power management cannot be read, or its current mode is not one the module knows
+          for the system's processor generation, C(current) is null and C(error) says why with the listing.
       type: dict
-      sample: {current: max_perf, supported: [static, power_saving, max_perf]}
+      sample: {current: maximum_performance, shown: max_perf, supported: [static, power_saving, max_perf]}
     sizing:
       description:
         - Sizing advice for a NUMA-local dedicated LPAR from the HMC's figures. C(recommended_dedicated_cores)
@@ -142,9 +145,13 @@ from ansible_collections.rocketce.power.plugins.module_utils.hmc_errors import (
     HmcOutputError,
 )
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_module import run_hmc_module
+from ansible_collections.rocketce.power.plugins.module_utils.hmc_power import (
+    PowerModeError,
+    processor_generation,
+    read_power_mode,
+)
 from ansible_collections.rocketce.power.plugins.module_utils.hmc_resources import (
     list_systems,
-    power_mode,
     sizing_advice,
     system_memory,
     system_processors,
@@ -169,10 +176,12 @@ def read_systems(client, names, resources):
             system["processors"] = system_processors(client, system["name"])
             system["memory"] = system_memory(client, system["name"])
             try:
-                system["power_mode"] = power_mode(client, system["name"])
-            except (HmcCommandError, HmcOutputError) as exc:
+                # The same reader as hmc_power_mode, so both modules name a mode alike whichever spelling
+                # (token or display text) the HMC prints.
+                system["power_mode"] = read_power_mode(client, system["name"], processor_generation(row))
+            except (HmcCommandError, HmcOutputError, PowerModeError) as exc:
                 # Power management is optional hardware/firmware support: report it, keep the rest.
-                system["power_mode"] = {"current": None, "supported": [], "error": str(exc)}
+                system["power_mode"] = {"current": None, "shown": None, "supported": [], "error": str(exc)}
         installed = (system["processors"] or {}).get("installed")
         system["sizing"] = sizing_advice(system["type_model"], installed)
         systems.append(system)
