@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Prints the end of `make demo`: what site.yml did on the lab, read from what it wrote and logged.
 
-The last line is machine-checkable: `demo result: hosts=N changed=N failed=N dpo_started=N`, the same in --result
-(JSON). Exit status: 1 if a host failed or was unreachable, 3 with --expect-unchanged if anything changed.
+The last line is machine-checkable: `demo result: hosts=N changed=N failed=N dpo_started=N wall_s=S`, the same in
+--result (JSON, with the slowest tasks from --timing, lab/callback_plugins/rocketce_timing.py's file). Exit status:
+1 if a host failed or was unreachable, 3 with --expect-unchanged if anything changed.
 """
 
 from __future__ import annotations
@@ -63,11 +64,20 @@ def fraud_metrics(path: Path) -> list[str]:
     return lines or [f"  see {path}"]
 
 
+def slowest(path: Path | None, top: int = 10) -> list[dict]:
+    if path is None or not path.exists():
+        return []
+    tasks = json.loads(path.read_text(encoding="utf-8")).get("tasks", [])
+    return [{k: t.get(k) for k in ("play", "task", "seconds", "runs")} for t in tasks[:top]]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--models", type=Path, required=True)
+    parser.add_argument("--timing", type=Path, help="per-task times (lab/callback_plugins/rocketce_timing.py)")
+    parser.add_argument("--wall", type=float, help="site.yml's wall time in seconds")
     parser.add_argument("--result", type=Path, help="write the result (hosts, changed, failed, ...) as JSON here")
     parser.add_argument("--expect-unchanged", action="store_true", help="exit 3 unless site.yml changed nothing")
     args = parser.parse_args()
@@ -105,15 +115,23 @@ def main() -> int:
     changed = sum(h["changed"] for h in hosts.values())
     failed = sum(h["failed"] + h["unreachable"] for h in hosts.values())
     out.append(f"\nsite.yml: {len(hosts)} hosts, changed={changed}, failed={failed}"
-               + ("  (a rerun changes nothing)" if changed == 0 and failed == 0 else ""))
+               + ("  (a rerun changes nothing)" if changed == 0 and failed == 0 else "")
+               + (f", wall time {args.wall:.1f}s" if args.wall is not None else ""))
+    tasks = slowest(args.timing)
+    if tasks:
+        out.append("slowest tasks:")
+        out += [f"  {t['seconds']:7.2f}s  {t['play']} : {t['task']}" + (f" x{t['runs']}" if t["runs"] > 1 else "")
+                for t in tasks]
     result = {"hosts": len(hosts), "changed": changed, "failed": failed,
               "dpo_started": sum(1 for s in summary.get("affinity", []) if s.get("dpo_started")),
+              "wall_s": args.wall, "slowest_tasks": tasks,
               "changed_per_host": {name: h["changed"] for name, h in sorted(hosts.items())}}
     status = 1 if failed or not hosts else 3 if args.expect_unchanged and changed else 0
     result["status"] = status
     if args.result:
         args.result.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    out.append("demo result: " + " ".join(f"{k}={result[k]}" for k in ("hosts", "changed", "failed", "dpo_started"))
+    out.append("demo result: " + " ".join(f"{k}={result[k]}" for k in ("hosts", "changed", "failed", "dpo_started")
+                                       + (("wall_s",) if args.wall is not None else ()))
                + ("  FAILED: --expect-unchanged, but site.yml changed something" if status == 3 else ""))
     print("\n".join(out))
     return status
