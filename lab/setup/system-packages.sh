@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the lab and the tests need, only when one is missing (idempotent, fast when done).
+# wrk: the C HTTP load generator of `make bench` (bench/*_serve*.py).
 # python3-yaml: lab/hosts/labhost may run on the system python3 and reads the port table of lab/lab.yml.
 set -euo pipefail
-PACKAGES=(systemd-container debootstrap socat zstd tinyproxy openssh-client numactl iproute2 bc curl python3-yaml)
+PACKAGES=(systemd-container debootstrap socat zstd tinyproxy openssh-client numactl iproute2 bc curl python3-yaml wrk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
