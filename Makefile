@@ -31,12 +31,13 @@ PYTEST_GROUPS := $(subst $(space),$(comma),$(strip $(wildcard tests/unit tests/i
 LOCAL_PACKAGES := $(wildcard lab/hmcsim/pyproject.toml apps/ids/pyproject.toml apps/fraud/pyproject.toml)
 
 .PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-reset lab-status \
-        docs collection-build clean
+        fleet-up fleet-down docs collection-build clean
 
 help:
 	@echo "make demo   - set up everything, bring the lab up, run site.yml on it, print a summary"
 	@echo "make test   - set up everything and run every test (lint, unit, sanity, molecule)"
 	@echo "make lab-up | lab-down | lab-status - the lab (HMC simulator + systemd lab hosts)"
+	@echo "make fleet-up | fleet-down - the simulated fleet (lab/fleet.yml: HMC simulators only)"
 	@echo "make lab-reset - fresh lab hosts and the HMC simulator back at its model (the next demo shows a DPO again)"
 	@echo "LAB_STATE=DIR (default $(LAB_STATE)) picks the lab's state dir; DEMO_EXPECT_UNCHANGED=1 makes"
 	@echo "  \`make demo\` fail unless site.yml changed nothing"
@@ -125,6 +126,13 @@ lab-reset: setup
 
 lab-status: setup
 	$(PY) lab/labctl.py status
+
+# The simulated fleet (lab/fleet.yml): HMC simulators only, up or down in seconds.
+fleet-up: setup
+	$(PY) lab/labctl.py fleet up
+
+fleet-down: setup
+	$(PY) lab/labctl.py fleet down
 
 demo: setup lab-up
 	DEMO_EXPECT_UNCHANGED=$(DEMO_EXPECT_UNCHANGED) lab/demo.sh

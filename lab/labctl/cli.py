@@ -214,6 +214,21 @@ def run(action: str, config_path: Path, repo: Path) -> int:
     return 0
 
 
+def run_fleet(action: str, config_path: Path, repo: Path) -> int:
+    """fleet up|down|reset|status: the simulated fleet that lab.yml's `fleet:` names."""
+    from . import fleet
+
+    try:
+        spec = config.load(config_path)
+    except LabError as exc:
+        print(f"labctl: {exc}", file=sys.stderr)
+        return 1
+    if spec.fleet is None:
+        print(f"labctl: {config_path} has no `fleet:` (the fleet spec file)", file=sys.stderr)
+        return 1
+    return fleet.run(action, repo / spec.fleet, config.state_dir(), repo)
+
+
 def run_simulator(action: str, directory: Path, name: str, dpo_seconds: float | None, repo: Path) -> int:
     """simulator-up / simulator-down: a simulator of its own in directory, on its port from the port table."""
     try:

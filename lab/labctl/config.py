@@ -84,6 +84,7 @@ class LabSpec(Strict):
     hosts: list[LabHostSpec] = Field(min_length=1)
     hmc: HmcSpec | None = None
     provision: list[str] = []
+    fleet: str | None = None  # the simulated fleet's spec (lab/fleet.yml), relative to the repo
 
     @model_validator(mode="after")
     def _unique(self) -> LabSpec:

@@ -66,4 +66,7 @@ def all_ports(path: Path = LAB_YML) -> list[tuple[str, int]]:
         found += [(f"demo {host['name']} {f['name']}", f["host_port"]) for f in host.get("forwards", [])]
     if data.get("hmc"):
         found.append((f"demo {data['hmc']['name']}", int(data["hmc"]["listen"].rpartition(":")[2])))
+    if data.get("fleet"):  # the simulated fleet's HMC simulators (lab/fleet.yml)
+        fleet = yaml.safe_load((path.parents[1] / data["fleet"]).read_text())
+        found += [(f"fleet-hmc{n + 1}", fleet["first_port"] + n) for n in range(fleet["hmcs"])]
     return found
