@@ -313,10 +313,23 @@ class Lab:
         hdir = self.host_dir(host.name)
         procs.start(["socat", listen, connect], hdir / f"{tag}.pid", hdir / "relays.log")
 
+    def _claim_netns(self, host: Host) -> None:
+        """Create the host's netns. One left by a lab whose state directory is gone (a crash, a deleted LAB_STATE,
+        a container that shared /run) is reclaimed when no process lives in it; one in use is another lab's."""
+        if (NETNS_DIR / host.netns).exists():
+            pids = subprocess.run(["ip", "netns", "pids", host.netns], capture_output=True, text=True, check=False)
+            if pids.returncode != 0 or pids.stdout.split():
+                raise LabError(f"{host.name}: network namespace {host.netns} is in use by processes "
+                               f"{' '.join(pids.stdout.split()) or '(unknown)'} ({pids.stderr.strip()}): another "
+                               "lab with this host name is up; run `make lab-down LAB_STATE=...` for it first")
+            self.say(f"{host.name}: reclaiming the empty network namespace {host.netns} left by an earlier lab")
+            subprocess.run(["ip", "netns", "del", host.netns], check=True)
+        subprocess.run(["ip", "netns", "add", host.netns], check=True)
+
     def _start(self, host: Host) -> None:
         hdir = self.host_dir(host.name)
         root = hdir / "root"
-        subprocess.run(["ip", "netns", "add", host.netns], check=True)
+        self._claim_netns(host)
         subprocess.run(["ip", "-n", host.netns, "link", "set", "lo", "up"], check=True)
         sdir = services.service_dir(self.state)
         # controller 127.0.0.1:PORT -> ssh.sock -> sshd on 127.0.0.1:22 in the netns

@@ -2,6 +2,7 @@
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -218,3 +219,33 @@ def test_orphaned_container_init_is_found_by_its_overlay(tmp_path):
     (proc / "self").mkdir()
     assert hosts.container_inits(upper, proc_root=proc) == [100]
     assert hosts.container_inits(Path("/var/tmp/lab/hosts/h2/upper"), proc_root=proc) == []
+
+
+needs_netns = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None,
+                                 reason="creates network namespaces: needs root and iproute2")
+
+
+@needs_netns
+def test_an_empty_netns_left_by_an_earlier_lab_is_reclaimed_and_one_in_use_is_refused(tmp_path):
+    lab = hosts.Lab(state=tmp_path / "state", out=io.StringIO())
+    host = hosts.Host(name="zz-netns-test", port=1)
+    subprocess.run(["ip", "netns", "del", host.netns], capture_output=True, check=False)
+    subprocess.run(["ip", "netns", "add", host.netns], check=True)  # what a lab that died leaves behind
+    sleeper = None
+    try:
+        lab._claim_netns(host)
+        assert "reclaiming the empty network namespace rl-zz-netns-test" in lab.out.getvalue()
+        assert (hosts.NETNS_DIR / host.netns).exists()
+        sleeper = subprocess.Popen(["ip", "netns", "exec", host.netns, "sleep", "30"])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not subprocess.run(
+                ["ip", "netns", "pids", host.netns], capture_output=True, text=True).stdout.split():
+            time.sleep(0.05)
+        with pytest.raises(LabError, match=r"rl-zz-netns-test is in use by processes \d+.*another lab"):
+            lab._claim_netns(host)
+        assert (hosts.NETNS_DIR / host.netns).exists()  # another lab's namespace is never deleted
+    finally:
+        if sleeper:
+            sleeper.kill()
+            sleeper.wait()
+        subprocess.run(["ip", "netns", "del", host.netns], capture_output=True, check=False)
