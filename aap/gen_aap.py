@@ -97,20 +97,21 @@ def documented_inputs(path: Path) -> list[dict]:
 
 
 def survey_question(item: dict) -> dict:
-    """An AAP survey question for a documented input: integer / true-false choice / text by its stated default."""
+    """An AAP survey question for a documented input: integer / true-false choice / text by its stated default.
+
+    The question has no default: survey answers are extra variables, which override the inventory, so a default
+    here would override every hmc_* setting of group_vars. Left blank, the inventory's or the playbook's applies.
+    """
     question = {"question_name": item["name"], "question_description": item["description"], "variable": item["name"],
                 "required": False}
     match = DEFAULT.search(item["description"])
     value = match.group(1) if match else None
     if value is not None and re.fullmatch(r"-?\d+", value):
-        question.update(type="integer", default=int(value))
+        question["type"] = "integer"
     elif value in ("true", "false"):
-        question.update(type="multiplechoice", choices=["true", "false"], default=value)
-    elif value is not None:
-        question.update(type="text", default=value)
+        question.update(type="multiplechoice", choices=["true", "false"])
     else:
-        # No stated default: no default in the survey either, so a blank answer leaves the playbook's own default.
-        question.update(type="text")
+        question["type"] = "text"
     return question
 
 
