@@ -1,19 +1,20 @@
 """The HMC playbooks run as AWX / AAP runs a job template: ansible-runner on a private data directory.
 
 The directory is laid out as AWX lays it out for a job: project/ (a copy of this repository's playbooks, roles and
-ansible.cfg: the project checkout), inventory/ (hosts with the HMC's address only, no credentials), env/extravars
-(the survey answers to aap/job_templates.yml's questions and the credential's extra_vars), env/envvars (the credential's env injectors) and env/cmdline (check mode, as job type "check"). The
-credential is the generated "RocketCE Power HMC" type of aap/credential_type.yml, its injectors rendered as AWX
-renders them (the known_hosts content written to a file under env/). The collection comes from
-ANSIBLE_COLLECTIONS_PATH, as an execution environment provides it. Nothing but the directory is passed to
-ansible_runner.run(), so what is checked is what the files say.
+ansible.cfg: the project checkout), inventory/ (hosts with the HMC's address only, no credentials), env/extravars (the
+survey answers to playbooks/aap/job_templates.yml's questions and the credential's extra_vars), env/envvars (the
+credential's env injectors) and env/cmdline (check mode, as job type "check"). The credential is the generated
+"RocketCE Power HMC" type of playbooks/aap/credential_type.yml, its injectors rendered as AWX renders them (the
+known_hosts content written to a file under env/). The collection comes from ANSIBLE_COLLECTIONS_PATH, as an execution
+environment provides it. Nothing but the directory is passed to ansible_runner.run(), so what is checked is what the
+files say.
 
 What an AAP admin relies on, checked from the job's events and the HMC simulator's audit log: the job ends with
 playbook_on_stats and no failure, every rocketce.power HMC task reports runner_on_ok, logged in as the credential's
-user with the password from the environment (no key file anywhere; a wrong password fails the first HMC task),
-one DPO is started by the affinity job and none by a check job, and the password is in no event, no stdout and no
-artifact file but ansible-runner's own `command` record of the job's environment (mode 0600, as AWX's is, in a
-private data directory AWX deletes after the job).
+user with the password from the environment (no key file anywhere; a wrong password fails the first HMC task), one DPO
+is started by the affinity job and none by a check job, and the password is in no event, no stdout and no artifact
+file but ansible-runner's own `command` record of the job's environment (mode 0600, as AWX's is, in a private data
+directory AWX deletes after the job).
 
 Cost: three short jobs against one simulator, about 25 s. Run:
   .venv/bin/pytest -q -p no:cacheprovider --import-mode=importlib tests/integration/test_aap_job.py
@@ -36,7 +37,7 @@ import yaml
 hmcsim_testing = pytest.importorskip("hmcsim.testing", reason="needs the lab/hmcsim package in the venv")
 
 REPO = Path(__file__).resolve().parents[2]
-AAP = REPO / "aap"
+AAP = REPO / "playbooks" / "aap"
 MUTATING = {"optmem", "chsysstate", "chsyscfg", "chpwrmgmt", "chhwres"}
 HMC_TASK_PREFIX = "rocketce.power.hmc_"
 

@@ -1,5 +1,6 @@
-"""The AAP objects (aap/credential_type.yml, aap/job_templates.yml) match what aap/gen_aap.py makes of the playbooks'
-documented inputs and the HMC modules' connection spec, and the generator reads those the way the files claim.
+"""The AAP objects (playbooks/aap/credential_type.yml, job_templates.yml) match what playbooks/aap/gen_aap.py makes of
+the playbooks' documented inputs and the HMC modules' connection spec, and the generator reads those the way the files
+claim.
 
 Run: .venv/bin/pytest -q -p no:cacheprovider --import-mode=importlib tests/unit/test_aap_current.py  (about 2 s)
 """
@@ -15,7 +16,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-GENERATOR = REPO / "aap" / "gen_aap.py"
+GENERATOR = REPO / "playbooks" / "aap" / "gen_aap.py"
 
 _spec = importlib.util.spec_from_file_location("gen_aap", GENERATOR)
 gen_aap = importlib.util.module_from_spec(_spec)
@@ -25,7 +26,8 @@ _spec.loader.exec_module(gen_aap)
 def test_generated_aap_files_are_current():
     result = subprocess.run([sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True, check=False,
                             timeout=120)
-    assert result.returncode == 0, f"stale, run `.venv/bin/python aap/gen_aap.py`:\n{result.stdout}{result.stderr}"
+    assert result.returncode == 0, \
+        f"stale, run `.venv/bin/python playbooks/aap/gen_aap.py`:\n{result.stdout}{result.stderr}"
 
 
 def write_playbook(tmp_path: Path, header: str, body: str = "- name: P\n  hosts: hmc\n  tasks: []\n") -> Path:
@@ -78,7 +80,7 @@ def test_an_input_line_of_another_form_fails(tmp_path):
 
 
 def test_every_hmc_playbook_input_is_a_survey_question():
-    generated = yaml.safe_load((REPO / "aap" / "job_templates.yml").read_text(encoding="utf-8"))
+    generated = yaml.safe_load((REPO / "playbooks" / "aap" / "job_templates.yml").read_text(encoding="utf-8"))
     templates = {t["playbook"]: t for t in generated["job_templates"]}
     for playbook in ("playbooks/hmc_affinity.yml", "playbooks/hmc_lpar_layout.yml"):
         header = "\n".join(gen_aap.header_lines(REPO / playbook))
