@@ -31,13 +31,15 @@ PYTEST_GROUPS := $(subst $(space),$(comma),$(strip $(wildcard tests/unit tests/i
 LOCAL_PACKAGES := $(wildcard lab/hmcsim/pyproject.toml apps/ids/pyproject.toml apps/fraud/pyproject.toml)
 
 .PHONY: help setup system-packages venv lint unit sanity molecule test demo lab-up lab-down lab-reset lab-status \
-        fleet-up fleet-down docs collection-build clean
+        fleet-up fleet-down docs collection-build clean bench
 
 help:
 	@echo "make demo   - set up everything, bring the lab up, run site.yml on it, print a summary"
 	@echo "make test   - set up everything and run every test (lint, unit, sanity, molecule)"
 	@echo "make lab-up | lab-down | lab-status - the lab (HMC simulator + systemd lab hosts)"
 	@echo "make fleet-up | fleet-down - the simulated fleet (lab/fleet.yml: HMC simulators only)"
+	@echo "make bench  - run every benchmark (bench/*.py), write artifacts/bench/report.json + report.md"
+	@echo "  (not part of make test; BENCH_ONLY=\"ids_serve_bench ...\" runs only those)"
 	@echo "make lab-reset - fresh lab hosts and the HMC simulator back at its model (the next demo shows a DPO again)"
 	@echo "LAB_STATE=DIR (default $(LAB_STATE)) picks the lab's state dir; DEMO_EXPECT_UNCHANGED=1 makes"
 	@echo "  \`make demo\` fail unless site.yml changed nothing"
@@ -136,6 +138,13 @@ fleet-down: setup
 
 demo: setup lab-up
 	DEMO_EXPECT_UNCHANGED=$(DEMO_EXPECT_UNCHANGED) lab/demo.sh
+
+## ---------------------------------------------------------------- benchmarks
+# Not part of `make test` (benchmarks are not timed tests): every bench/*.py with `def main(argv)` and --json,
+# one after another, figures with their baseline and ratio in artifacts/bench/report.{json,md}.
+BENCH_ONLY ?=
+bench: setup
+	$(PY) bench/run.py --out $(CURDIR)/artifacts/bench $(foreach b,$(BENCH_ONLY),--only $(b))
 
 docs: setup
 	$(PY) lab/setup/gen_docs.py
