@@ -51,6 +51,7 @@ class FleetSpec(Strict):
     models: list[SystemModel] = Field(min_length=1)
     power_off_every: int = Field(default=0, ge=0)
     client_states: list[str] = ["Running"]
+    no_os_port: int = Field(ge=1024, le=65535)  # the AI LPAR hosts' ansible_port: nothing listens there
     dpo_fail: list[str] = []  # systems (by prefix, e.g. f2s3) whose DPO fails half way
     dpo_seconds: float = Field(default=3.0, gt=0)
     time_scale: float = Field(default=0.05, gt=0)
@@ -232,7 +233,8 @@ class Fleet:
                     continue
                 ai[ai_lpar_name(hmc, index)] = {"hmc_managed_system": system["name"],
                                                 "hmc_lpar_name": ai_lpar_name(hmc, index),
-                                                "hmc_inventory_host": sim.spec.name}
+                                                "hmc_inventory_host": sim.spec.name,
+                                                "ansible_host": "127.0.0.1", "ansible_port": self.spec.no_os_port}
         return {"all": {"children": {
             "hmc": {"hosts": {sim.spec.name: self.hmc_hostvars(sim) for sim in sims}},
             "lpars": {"children": {"ai_lpars": {"hosts": ai}}},
