@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -93,19 +94,42 @@ def test_every_hmc_playbook_input_is_a_survey_question():
     assert site["ask_tags_on_launch"] and site["credential_types"] == [gen_aap.CREDENTIAL_TYPE_NAME, gen_aap.MACHINE]
 
 
+# Ansible's collection loader is process-wide and other tests of this group install it with other paths, so what
+# imports the collection through it runs in a fresh interpreter.
+ISOLATED_PRELUDE = f"""
+import importlib.util, re
+spec_ = importlib.util.spec_from_file_location("gen_aap", {str(GENERATOR)!r})
+gen_aap = importlib.util.module_from_spec(spec_)
+spec_.loader.exec_module(gen_aap)
+spec, docs = gen_aap._collection_imports()
+"""
+
+
+def run_isolated(body: str) -> None:
+    result = subprocess.run([sys.executable, "-c", ISOLATED_PRELUDE + textwrap.dedent(body)], capture_output=True,
+                            text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_credential_type_injects_the_password_through_the_modules_env_fallback():
-    spec, docs = gen_aap._collection_imports()
-    cred = gen_aap.credential_type(spec, docs)
-    password_env = spec["hmc_password"]["fallback"][1][0]
-    assert cred["injectors"]["env"] == {password_env: "{{ hmc_password }}"}
-    secrets = [f["id"] for f in cred["inputs"]["fields"] if f.get("secret")]
-    assert secrets == ["hmc_password"]
-    assert not any(s in value for s in secrets for value in cred["injectors"]["extra_vars"].values())
-    assert cred["injectors"]["extra_vars"]["hmc_known_hosts"] == "{{ tower.filename.known_hosts }}"
+    run_isolated("""
+        cred = gen_aap.credential_type(spec, docs)
+        password_env = spec["hmc_password"]["fallback"][1][0]
+        assert cred["injectors"]["env"] == {password_env: "{{ hmc_password }}"}, cred["injectors"]
+        secrets = [f["id"] for f in cred["inputs"]["fields"] if f.get("secret")]
+        assert secrets == ["hmc_password"], secrets
+        assert not any(s in value for s in secrets for value in cred["injectors"]["extra_vars"].values())
+        assert cred["injectors"]["extra_vars"]["hmc_known_hosts"] == "{{ tower.filename.known_hosts }}"
+    """)
 
 
 def test_a_secret_without_env_fallback_fails():
-    spec, docs = gen_aap._collection_imports()
-    spec = dict(spec, hmc_password={k: v for k, v in spec["hmc_password"].items() if k != "fallback"})
-    with pytest.raises(gen_aap.GenerationError, match="hmc_password has no env_fallback"):
-        gen_aap.credential_type(spec, docs)
+    run_isolated("""
+        spec = dict(spec, hmc_password={k: v for k, v in spec["hmc_password"].items() if k != "fallback"})
+        try:
+            gen_aap.credential_type(spec, docs)
+        except gen_aap.GenerationError as error:
+            assert re.search("hmc_password has no env_fallback", str(error)), error
+        else:
+            raise AssertionError("a secret without env_fallback was accepted")
+    """)
