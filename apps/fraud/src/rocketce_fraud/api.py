@@ -34,6 +34,7 @@ AMOUNT_PATTERN = r"^\$?-?[0-9]{1,7}(\.[0-9]{1,2})?$"  # $134.09, $-25.00, 12 (|a
 MERCHANT_PATTERN = f"^(({_decimal_at_most(str(INT64_MAX))})|-({_decimal_at_most(str(-INT64_MIN))}))$"
 _ERROR_FLAG = "|".join(ERROR_FLAGS)
 ERRORS_PATTERN = f"^(({_ERROR_FLAG})(,({_ERROR_FLAG}))*)?$"
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 
 def _json_integer(value: object) -> object:
     """JSON Schema's integer: 12 and 12.0 are, true/false and "12" are not (lax pydantic would take all four)."""
@@ -79,6 +80,10 @@ class Transaction(BaseModel):
         Field(default=None, description="not used by the model (TabFormer writes it as `91750.0`)")
     mcc: JsonInt = Field(ge=0, le=9999)
     errors: str = Field(default="", pattern=ERRORS_PATTERN, description="comma-joined `Errors?` reasons")
+    event_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=EVENT_ID_PATTERN, description=(
+        "optional id of the event within its card: /v1/stream answers an id the card already has with the stored "
+        "result (a retry, or the same event sent to another instance, is scored and counted once); /v1/score "
+        "ignores it"))
 
     @model_validator(mode="after")
     def _date(self) -> Transaction:
@@ -117,6 +122,7 @@ class ScoreResponse(BaseModel):
 class ReadyResponse(BaseModel):
     ready: Literal[True]
     reason: str
+    store: str = Field(description="the history store: `sqlite PATH` or `postgresql host=... dbname=...`")
     model_version: str
     threshold: str
     threshold_value: float
@@ -168,7 +174,7 @@ def openapi(version: str) -> dict:
             "400": answer("body is not JSON", "ErrorResponse"),
             "413": answer("body larger than 16 MiB", "ErrorResponse"),
             "422": answer("validation failed, with the failing fields", "ErrorResponse"),
-            "503": answer("model not ready, with the reason", "ErrorResponse"),
+            "503": answer("model not ready or history store unavailable, with the reason", "ErrorResponse"),
         }
         if conflict:
             responses["409"] = answer("event older than the newest stored event of its card", "ErrorResponse")

@@ -21,7 +21,7 @@ from . import __version__
 from .api import ScoreRequest, Transaction, openapi, to_columns
 from .bundle import BundleError, ModelBundle
 from .scoring import OutOfOrderError, Scorer
-from .store import HistoryStore
+from .store import HistoryStore, StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -55,24 +55,30 @@ def _validation_details(exc: ValidationError) -> list[dict]:
     return details
 
 
-def create_app(model_dir: str | Path, state_dir: str | Path, threshold: str | None = None) -> Flask:
+def create_app(model_dir: str | Path, state_dir: str | Path, threshold: str | None = None,
+               store: HistoryStore | None = None) -> Flask:
+    """The service; the history store is `store` or the one the environment selects (store.open_store)."""
     app = Flask("rocketce_fraud")
     app.json.sort_keys = False
     status = {"ready": False, "reason": "starting"}
     scorer: Scorer | None = None
     try:
         bundle = ModelBundle.load(Path(model_dir), threshold)
-        store = HistoryStore(Path(state_dir) / "history.sqlite3")
+        store = store if store is not None else open_store(state_dir)
         scorer = Scorer(bundle, store)
-        status.update(ready=True, reason="model verified, history store open", model_version=bundle.version,
-                      threshold=bundle.threshold_name, threshold_value=bundle.threshold)
+        status.update(ready=True, reason="model verified, history store open", store=store.describe(),
+                      model_version=bundle.version, threshold=bundle.threshold_name, threshold_value=bundle.threshold)
         MODEL_INFO.labels(bundle.version, bundle.threshold_name).set(1)
-    except (BundleError, OSError, ValueError, KeyError) as exc:
+    except (BundleError, OSError, ValueError, KeyError, ImportError) as exc:
         status.update(ready=False, reason=f"{type(exc).__name__}: {exc}")
         log.error("not ready: %s", status["reason"])
 
     def error(code: int, message: str, **extra) -> tuple[Response, int]:
         return jsonify({"error": message, **extra}), code
+
+    def unavailable(exc: StoreUnavailable) -> tuple[Response, int]:
+        log.warning("history store unavailable: %s", exc)
+        return error(503, "history store unavailable", reason=str(exc))
 
     def parse(model):
         # JSON-mode validation (pydantic reads the bytes): the same types as JSON Schema, so the spec is exact.
@@ -108,9 +114,11 @@ def create_app(model_dir: str | Path, state_dir: str | Path, threshold: str | No
         if problem:
             return problem
         try:
-            result = scorer.stream(to_columns([txn]))
+            result = scorer.stream(to_columns([txn]), txn.event_id)
         except OutOfOrderError as exc:
             return error(409, str(exc))
+        except StoreUnavailable as exc:
+            return unavailable(exc)
         SCORED.labels("stream", result.model).inc()
         if result.fraud:
             ALERTS.labels("stream").inc()
@@ -125,7 +133,10 @@ def create_app(model_dir: str | Path, state_dir: str | Path, threshold: str | No
         req, problem = parse(ScoreRequest)
         if problem:
             return problem
-        results = scorer.batch(to_columns(req.transactions))
+        try:
+            results = scorer.batch(to_columns(req.transactions))
+        except StoreUnavailable as exc:
+            return unavailable(exc)
         for r in results:
             SCORED.labels("batch", r.model).inc()
         ALERTS.labels("batch").inc(sum(r.fraud for r in results))
@@ -144,7 +155,7 @@ def create_app(model_dir: str | Path, state_dir: str | Path, threshold: str | No
         try:
             scorer.store.ping()
         except Exception as exc:  # noqa: BLE001 - any store failure means "not ready", reported with its reason
-            return jsonify({"ready": False, "reason": f"history store: {exc}"}), 503
+            return jsonify({"ready": False, "reason": f"history store unavailable: {exc}"}), 503
         return jsonify(status)
 
     @app.get("/metrics")

@@ -71,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True)
 
     p = sub.add_parser("client", help="replay a CSV against /v1/stream and report alerts", parents=[logs])
-    p.add_argument("--url", required=True)
+    p.add_argument("--url", required=True, action="append",
+                   help="service URL; repeated: the events alternate between the instances")
+    p.add_argument("--event-ids", action="store_true", help="send r<row number> as each event's event_id")
+    p.add_argument("--concurrent", action="store_true",
+                   help="with several --url: each instance replays the whole file at the same moment (event ids)")
     p.add_argument("--file", type=Path, required=True)
     p.add_argument("--limit", type=int)
     p.add_argument("--as-user", type=int, help="replay under this user id (a card history of its own)")
@@ -110,9 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             result = {"model": str(args.model), "verified_files": len(bundle.manifest["files"]),
                       "threshold": bundle.threshold_name}
         else:
-            from .client import replay
+            from .client import replay, replay_concurrently
 
-            result = replay(args.url, args.file, args.limit, as_user=args.as_user)
+            if args.concurrent:
+                result = replay_concurrently(args.url, args.file, args.limit, as_user=args.as_user)
+            else:
+                result = replay(args.url, args.file, args.limit, as_user=args.as_user, event_ids=args.event_ids)
     except (ValueError, OSError, BundleError) as exc:
         print(f"rocketce-fraud {args.command}: {exc}", file=sys.stderr)
         return EXIT_RUNTIME_ERROR

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -37,22 +37,34 @@ class Scorer:
         state.push_window(row.tolist())
         return row, window
 
-    def stream(self, cols: Columns) -> Result:
-        """Score one event and fold it into its card's history in one database transaction."""
+    def stream(self, cols: Columns, event_id: str | None = None) -> Result:
+        """Score one event and fold it into its card's history in one transaction holding the card's lock.
+
+        With an `event_id`, an event the card already has answers its stored result (a client retrying on another
+        instance after a timeout gets the same score, and the history counts the event once).
+        """
         key = int(cols.card_key[0])
         static = self.bundle.encoder.transform(cols)[0]
-        with self.store.transaction() as conn:
-            state = self.store.load_state(conn, key)
+        with self.store.card(key) as session:
+            state = session.load_state(key, for_update=True)   # the lock: checked and scored on this history
+            if event_id is not None:
+                stored = session.find_event(key, event_id)
+                if stored is not None:
+                    return Result(**stored)
             if state.last_minute is not None and int(cols.minute[0]) < state.last_minute:
                 raise OutOfOrderError("event is older than the newest stored event of this card")
             known = state.count
-            seen = self.store.seen(conn, key, int(cols.merchant[0]), int(cols.mcc[0]), cols.city[0])
+            merchant, mcc, city = int(cols.merchant[0]), int(cols.mcc[0]), cols.city[0]
+            seen = session.seen(key, merchant, mcc, city)
             row, window = self._row(static, state, cols, 0, tuple(not s for s in seen))
             scores, models = self.bundle.score(row[None, :], [window])
-            self.store.add_seen(conn, key, int(cols.merchant[0]), int(cols.mcc[0]), cols.city[0])
-            self.store.save_state(conn, key, state)
-        score = float(scores[0])
-        return Result(score, score >= self.bundle.threshold, models[0], known)
+            score = float(scores[0])
+            result = Result(score, bool(score >= self.bundle.threshold), models[0], known)
+            session.add_seen(key, merchant, mcc, city)
+            session.save_state(key, state)
+            if event_id is not None:
+                session.save_event(key, event_id, asdict(result))
+        return result
 
     def batch(self, cols: Columns) -> list[Result]:
         """Score a batch in its own order per card, on top of (a copy of) the stored history."""
@@ -64,15 +76,15 @@ class Scorer:
         known = [0] * n
         states: dict[int, CardState] = {}
         batch_seen: dict[int, tuple[set, set, set]] = {}
-        with self.store.transaction(write=False) as conn:
+        with self.store.reader() as session:
             for i in order.tolist():
                 key = int(cols.card_key[i])
                 if key not in states:
-                    states[key] = copy.deepcopy(self.store.load_state(conn, key))
+                    states[key] = copy.deepcopy(session.load_state(key))
                     batch_seen[key] = (set(), set(), set())
                 state, extra = states[key], batch_seen[key]
                 merchant, mcc, city = int(cols.merchant[i]), int(cols.mcc[i]), cols.city[i]
-                stored = self.store.seen(conn, key, merchant, mcc, city)
+                stored = session.seen(key, merchant, mcc, city)
                 flags = (not (stored[0] or merchant in extra[0]), not (stored[1] or mcc in extra[1]),
                          not (stored[2] or city in extra[2]))
                 extra[0].add(merchant)
